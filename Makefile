@@ -1,0 +1,49 @@
+# The kasko sales gateway. `make run` and `make test` work on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+REDIS_PORT ?= 6379
+export TEST_REDIS_URL ?= redis://127.0.0.1:$(REDIS_PORT)/0
+
+.PHONY: install run test check lint typecheck format openapi redis clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed ## make the virtual environment and install everything
+
+run: install ## start the gateway on http://localhost:8000 (sandbox InsurUp, in-process store)
+	@echo "Gateway: http://localhost:8000  API docs: http://localhost:8000/docs"
+	@echo "Sandbox sign-in: TCKN 11111111110, birth date 1990-01-01, phone +90 532 123 45 67, SMS code 123456"
+	BFF_COOKIE_SECURE=$${BFF_COOKIE_SECURE:-false} $(BIN)/uvicorn --factory app.main:create_app \
+		--host $${HOST:-127.0.0.1} --port $${PORT:-8000} --no-access-log
+
+redis: ## make sure a Redis answers on 127.0.0.1:$(REDIS_PORT) (starts one if none does)
+	@scripts/ensure-redis.sh $(REDIS_PORT)
+
+test: install redis ## run the test suite against a real Redis
+	$(BIN)/python -m pytest
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck:
+	$(BIN)/mypy app tests
+
+check: install lint typecheck ## quick static checks
+
+format:
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+openapi: install ## regenerate openapi/openapi.json from the code
+	$(BIN)/python -m app.openapi_export
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

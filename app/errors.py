@@ -1,0 +1,104 @@
+"""The gateway's own error tree; one handler in ``app.http.problems`` renders it as problem+json.
+
+GatewayError
+ ├── ValidationFailed            422 validation_failed (field errors)
+ ├── NotAuthenticated            401 not_authenticated
+ ├── SessionExpired              401 session_expired
+ ├── CsrfRequired                403 csrf_required
+ ├── OriginNotAllowed            403 origin_not_allowed
+ ├── RateLimited                 429 rate_limited (Retry-After)
+ ├── MfaInvalid                  400 mfa_invalid
+ ├── MfaNotPending               409 mfa_not_pending
+ ├── NotFound                    404 not_found
+ ├── UpstreamRejected            4xx upstream_rejected (InsurUp's user-facing detail)
+ ├── UpstreamError               502/503 upstream_error
+ ├── UpstreamTimeout             504 upstream_timeout
+ ├── UpstreamUnavailable         502 upstream_unavailable
+ └── StoreUnavailable            503 store_unavailable
+Services raise these and never import FastAPI.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    field: str
+    message: str
+
+
+class GatewayError(Exception):
+    status: int = 500
+    code: str = "internal_error"
+    title: str = "Internal error"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        errors: list[FieldError] | None = None,
+        retry_after: int | None = None,
+        status: int | None = None,
+    ) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.errors = errors or []
+        self.retry_after = retry_after
+        if status is not None:
+            self.status = status
+
+
+class ValidationFailed(GatewayError):
+    status, code, title = 422, "validation_failed", "The request is not valid"
+
+
+class NotAuthenticated(GatewayError):
+    status, code, title = 401, "not_authenticated", "Not signed in"
+
+
+class SessionExpired(GatewayError):
+    status, code, title = 401, "session_expired", "The session has expired; sign in again"
+
+
+class CsrfRequired(GatewayError):
+    status, code, title = 403, "csrf_required", "The X-CSRF header is required"
+
+
+class OriginNotAllowed(GatewayError):
+    status, code, title = 403, "origin_not_allowed", "This origin is not allowed"
+
+
+class RateLimited(GatewayError):
+    status, code, title = 429, "rate_limited", "Too many attempts; try again later"
+
+
+class MfaInvalid(GatewayError):
+    status, code, title = 400, "mfa_invalid", "The SMS code is not correct"
+
+
+class MfaNotPending(GatewayError):
+    status, code, title = 409, "mfa_not_pending", "No sign-in is waiting for an SMS code"
+
+
+class NotFound(GatewayError):
+    status, code, title = 404, "not_found", "Not found"
+
+
+class UpstreamRejected(GatewayError):
+    status, code, title = 422, "upstream_rejected", "The insurance platform refused the request"
+
+
+class UpstreamError(GatewayError):
+    status, code, title = 502, "upstream_error", "The insurance platform failed"
+
+
+class UpstreamTimeout(GatewayError):
+    status, code, title = 504, "upstream_timeout", "The insurance platform did not answer in time"
+
+
+class UpstreamUnavailable(GatewayError):
+    status, code, title = 502, "upstream_unavailable", "The insurance platform cannot be reached"
+
+
+class StoreUnavailable(GatewayError):
+    status, code, title = 503, "store_unavailable", "The session store is unavailable"

@@ -1,0 +1,61 @@
+"""The problem+json schema and the error responses each route documents in OpenAPI."""
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class ProblemField(BaseModel):
+    field: str = Field(examples=["identityNumber"])
+    message: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details; frontends switch on `code`."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str = Field(examples=["validation_failed"])
+    request_id: str = Field(alias="requestId")
+    errors: list[ProblemField] | None = None
+
+
+_DESCRIPTIONS = {
+    400: "Bad request (`mfa_invalid`)",
+    401: "`not_authenticated`, or `session_expired` when InsurUp ended the sign-in",
+    403: "`csrf_required`, `origin_not_allowed`, or `upstream_rejected`",
+    404: "`not_found`",
+    409: "Conflict (`mfa_not_pending`, `upstream_rejected`)",
+    422: "`validation_failed` naming the fields, or `upstream_rejected`",
+    429: "`rate_limited`, with `Retry-After`",
+    502: "`upstream_error` or `upstream_unavailable`",
+    503: "`store_unavailable`, or `upstream_error` while InsurUp is busy",
+    504: "`upstream_timeout`",
+}
+
+UPSTREAM = (502, 503, 504)
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for the given error statuses, all problem+json."""
+    return {
+        status: {
+            "model": Problem,
+            "description": _DESCRIPTIONS[status],
+        }
+        for status in sorted(set(statuses))
+    }
+
+
+def use_problem_media_type(spec: dict[str, Any]) -> dict[str, Any]:
+    """FastAPI files every response model under `application/json`; errors are really sent
+    as `application/problem+json`, so the document says that."""
+    for operations in spec.get("paths", {}).values():
+        for operation in operations.values():
+            for status, response in operation.get("responses", {}).items():
+                content = response.get("content", {})
+                if status[0] in "45" and "application/json" in content:
+                    content["application/problem+json"] = content.pop("application/json")
+    return spec

@@ -1,0 +1,234 @@
+"""The one place that speaks InsurUp's REST and GraphQL dialect."""
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+import httpx
+import orjson
+from pydantic import ValidationError
+
+from app.context import request_id_var
+from app.errors import UpstreamError
+from app.insurup.errors import error_for_graphql, error_for_status, error_for_transport
+from app.insurup.models import CaseItem, Customer, LoginRequest, MfaChallenge, TokenPair
+from app.insurup.transport import request_never_sent
+from app.ops.metrics import INSURUP_CALLS, INSURUP_SECONDS
+
+log = logging.getLogger("app.insurup")
+
+# Reads are retried on connection failures and on 502/503, twice at most with a short pause:
+# long back-offs would only move the wait to the customer.
+_READ_RETRY_STATUSES = frozenset({502, 503})
+_READ_RETRY_PAUSES = (0.05, 0.2)
+
+_CASES_QUERY = """
+query {
+  cases(
+    skip: 0
+    take: 100
+    where: {
+      customerId: { eq: %s }
+      type: { eq: SALE_OPPORTUNITY }
+      productBranch: { eq: KASKO }
+    }
+    order: { createdAt: DESC }
+  ) {
+    totalCount
+    items { id productBranch type status }
+  }
+}
+"""
+
+
+def _parse(model: type[Any], data: Any) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise UpstreamError("The insurance platform sent an unexpected answer") from exc
+
+
+class InsurUpClient:
+    """Typed calls to InsurUp; every failure leaves as a `GatewayError`."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        agent_id: str,
+        agent_branch_id: str | None,
+    ) -> None:
+        self._http = http
+        self.agent_id = agent_id
+        self.agent_branch_id = agent_branch_id
+
+    async def login_or_register(self, request: LoginRequest) -> TokenPair | MfaChallenge:
+        body = await self._json(
+            "login", "POST", "/api/auth/customer/login-or-register", json=request.to_wire()
+        )
+        # Direct tokens win; otherwise an MFA token; anything else is not InsurUp's contract.
+        if isinstance(body, dict) and body.get("accessToken"):
+            return _parse(TokenPair, body)  # type: ignore[no-any-return]
+        return _parse(MfaChallenge, body)  # type: ignore[no-any-return]
+
+    async def verify_mfa(self, *, mfa_token: str, code: str) -> TokenPair:
+        body = await self._json(
+            "verify_mfa",
+            "POST",
+            "/api/auth/customer/verify-mfa",
+            json={"token": mfa_token, "code": code},
+        )
+        return _parse(TokenPair, body)  # type: ignore[no-any-return]
+
+    async def refresh(self, *, refresh_token: str) -> TokenPair:
+        # Body only: the SDK and InsurUp's own site send no Authorization header here.
+        body = await self._json(
+            "refresh", "POST", "/api/auth/customer/refresh", json={"refreshToken": refresh_token}
+        )
+        return _parse(TokenPair, body)  # type: ignore[no-any-return]
+
+    async def customer_me(self, *, token: str) -> Customer:
+        body = await self._json("customer_me", "GET", "/api/customers/me", token=token)
+        return _parse(Customer, body)  # type: ignore[no-any-return]
+
+    async def kasko_sale_cases(self, *, token: str, customer_id: str) -> list[CaseItem]:
+        """The customer's kasko sale-opportunity cases, newest first (the caller decides)."""
+        query = _CASES_QUERY % orjson.dumps(customer_id).decode()
+        data = await self._graphql("cases_query", query, token=token)
+        cases = data.get("cases") if isinstance(data, dict) else None
+        items = cases.get("items") if isinstance(cases, dict) else None
+        if not isinstance(items, list):
+            raise UpstreamError("The insurance platform sent an unexpected answer")
+        return [_parse(CaseItem, item) for item in items if isinstance(item, dict)]
+
+    async def create_sale_opportunity(
+        self, *, token: str, customer_id: str, channel: str
+    ) -> str | None:
+        body: dict[str, object] = {
+            "customerId": customer_id,
+            "assetType": None,
+            "assetId": None,
+            "productBranch": "KASKO",
+            "channel": channel,
+        }
+        if self.agent_branch_id:
+            body["agentBranchId"] = self.agent_branch_id
+        answer = await self._json(
+            "case_create", "POST", "/api/cases:new-sale-opportunity", token=token, json=body
+        )
+        # The SDK contract is a bare JSON string; older docs show {"id": ...}. Accept both.
+        if isinstance(answer, str) and answer:
+            return answer
+        if isinstance(answer, dict) and isinstance(answer.get("id"), str):
+            return str(answer["id"])
+        return None
+
+    async def reachable(self) -> bool:
+        """Whether InsurUp answers HTTP at all (any status will do); for readiness reports."""
+        try:
+            await self._http.get("/", timeout=2.0)
+        except httpx.TransportError:
+            return False
+        return True
+
+    async def _graphql(self, operation: str, query: str, *, token: str) -> Any:
+        body = await self._json(
+            operation, "POST", "/graphql", token=token, json={"query": query}, read_only=True
+        )
+        if not isinstance(body, dict):
+            raise UpstreamError("The insurance platform sent an unexpected answer")
+        errors = body.get("errors")
+        if isinstance(errors, list) and errors:
+            raise error_for_graphql(errors)
+        return body.get("data")
+
+    async def _json(
+        self,
+        operation: str,
+        method: str,
+        path: str,
+        *,
+        token: str | None = None,
+        json: object | None = None,
+        read_only: bool | None = None,
+    ) -> Any:
+        response = await self._send(
+            operation,
+            method,
+            path,
+            token=token,
+            json=json,
+            read_only=method == "GET" if read_only is None else read_only,
+        )
+        if response.status_code == 204 or not response.content:
+            return None
+        try:
+            return orjson.loads(response.content)
+        except orjson.JSONDecodeError as exc:
+            INSURUP_CALLS.labels(operation, "bad_body").inc()
+            log.warning("insurup answer is not JSON", extra={"operation": operation})
+            raise UpstreamError("The insurance platform sent an unreadable answer") from exc
+
+    async def _send(
+        self,
+        operation: str,
+        method: str,
+        path: str,
+        *,
+        token: str | None,
+        json: object | None,
+        read_only: bool,
+    ) -> httpx.Response:
+        headers = {"X-Request-ID": request_id_var.get(), "Accept-Language": "tr-TR"}
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        content = None if json is None else orjson.dumps(json)
+        if content is not None:
+            headers["Content-Type"] = "application/json"
+        attempt = 0
+        while True:
+            started = time.perf_counter()
+            try:
+                response = await self._http.request(method, path, content=content, headers=headers)
+            except httpx.TransportError as exc:
+                INSURUP_SECONDS.labels(operation).observe(time.perf_counter() - started)
+                retry = _may_retry_failure(exc, read_only=read_only, attempt=attempt)
+                outcome = "retry" if retry else type(exc).__name__
+                INSURUP_CALLS.labels(operation, outcome).inc()
+                log.warning(
+                    "insurup call failed",
+                    extra={"operation": operation, "error": type(exc).__name__, "retry": retry},
+                )
+                if not retry:
+                    raise error_for_transport(exc) from exc
+            else:
+                elapsed = time.perf_counter() - started
+                INSURUP_SECONDS.labels(operation).observe(elapsed)
+                status = response.status_code
+                retry = (
+                    read_only
+                    and status in _READ_RETRY_STATUSES
+                    and attempt < len(_READ_RETRY_PAUSES)
+                )
+                INSURUP_CALLS.labels(operation, "retry" if retry else str(status)).inc()
+                log.info(
+                    "insurup call",
+                    extra={"operation": operation, "status": status, "ms": round(elapsed * 1000)},
+                )
+                if status < 400:
+                    return response
+                if not retry:
+                    raise error_for_status(response)
+            await asyncio.sleep(_READ_RETRY_PAUSES[min(attempt, len(_READ_RETRY_PAUSES) - 1)])
+            attempt += 1
+
+
+def _may_retry_failure(exc: httpx.TransportError, *, read_only: bool, attempt: int) -> bool:
+    # Any call may be sent again once when it provably never left (a stale pooled connection
+    # or a refused connect); reads may also be repeated after a dropped connection.
+    if request_never_sent(exc) and attempt == 0:
+        return True
+    if read_only and attempt < len(_READ_RETRY_PAUSES):
+        return isinstance(exc, httpx.NetworkError | httpx.RemoteProtocolError)
+    return False

@@ -1,0 +1,110 @@
+"""InsurUp's wire shapes, parsed leniently: unknown fields are ignored, enum values kept as text."""
+
+import base64
+import binascii
+import time
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field
+
+CustomerKind = Literal["individual", "company", "foreign"]
+
+# Access tokens live about ten minutes (InsurUp docs); used only when neither `expiresIn`
+# nor the JWT `exp` tells us.
+DEFAULT_ACCESS_SECONDS = 600
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
+
+
+class TokenPair(_Wire):
+    access_token: str = Field(alias="accessToken", min_length=1)
+    refresh_token: str | None = Field(default=None, alias="refreshToken")
+    expires_in: int | None = Field(default=None, alias="expiresIn")
+    customer_id: str | None = Field(default=None, alias="customerId")
+
+    def access_expires_at(self, *, now: float | None = None) -> float:
+        """When the access token lapses: `expiresIn`, else the JWT `exp`, else the default."""
+        issued = time.time() if now is None else now
+        if self.expires_in is not None and self.expires_in > 0:
+            return issued + self.expires_in
+        exp = jwt_expiry(self.access_token)
+        return exp if exp is not None else issued + DEFAULT_ACCESS_SECONDS
+
+
+class MfaChallenge(_Wire):
+    token: str = Field(min_length=1)
+    customer_id: str | None = Field(default=None, alias="customerId")
+
+
+class Customer(_Wire):
+    id: str
+    kind: str | None = Field(default=None, alias="$type")
+    type_: str | None = Field(default=None, alias="type")
+    full_name: str | None = Field(default=None, alias="fullName")
+    identity_number: str | int | None = Field(default=None, alias="identityNumber")
+    tax_number: str | None = Field(default=None, alias="taxNumber")
+    title: str | None = None
+    birth_date: date | None = Field(default=None, alias="birthDate")
+    primary_email: str | None = Field(default=None, alias="primaryEmail")
+    primary_phone_number: dict[str, object] | None = Field(default=None, alias="primaryPhoneNumber")
+
+    @property
+    def customer_kind(self) -> str:
+        # InsurUp's casing of the discriminator is not settled; accept `$type` or `type`.
+        return (self.kind or self.type_ or "individual").lower()
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.title or ""
+
+
+class CaseItem(_Wire):
+    id: str | None = None
+    status: str | None = None
+    type: str | None = None
+    product_branch: str | None = Field(default=None, alias="productBranch")
+
+
+@dataclass(frozen=True, slots=True)
+class LoginRequest:
+    """What the gateway asks InsurUp's login-or-register with; built only from validated input."""
+
+    kind: CustomerKind
+    identity_number: str
+    phone_national: str
+    agent_id: str
+    birth_date: date | None = None
+    agent_branch_id: str | None = None
+
+    def to_wire(self) -> dict[str, object]:
+        # `$type` first: InsurUp's .NET deserializer needs the discriminator first.
+        body: dict[str, object] = {"$type": self.kind}
+        if self.kind == "company":
+            body["taxNumber"] = self.identity_number
+        else:
+            body["identityNumber"] = self.identity_number
+        if self.birth_date is not None:
+            body["birthDate"] = self.birth_date.isoformat()
+        body["phoneNumber"] = {"countryCode": 90, "number": self.phone_national}
+        body["agentId"] = self.agent_id
+        if self.agent_branch_id:
+            body["agentBranchId"] = self.agent_branch_id
+        return body
+
+
+def jwt_expiry(token: str) -> float | None:
+    """Read `exp` from a JWT without verifying it: we only need to know when to refresh."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        payload = orjson.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (binascii.Error, ValueError, orjson.JSONDecodeError):
+        return None
+    exp = payload.get("exp") if isinstance(payload, dict) else None
+    return float(exp) if isinstance(exp, int | float) else None

@@ -1,0 +1,238 @@
+"""httpx transport on aiohttp (faster than httpx's own) with exact exception mapping.
+
+httpx-aiohttp turns every ClientConnectionError into ConnectTimeout, hiding whether a failed
+POST could have reached InsurUp; here each failure maps to what happened to the request.
+"""
+
+import re
+import ssl
+from collections.abc import AsyncIterator
+from types import SimpleNamespace
+from typing import Any
+
+import aiohttp
+import httpx
+from multidict import CIMultiDict
+from yarl import URL
+
+__all__ = ["AiohttpTransport", "RequestNotSentError", "map_aiohttp_error", "request_never_sent"]
+
+_CHUNK_SIZE = 64 * 1024
+# Exact message of aiohttp.http_writer.StreamWriter._write/_writelines (aiohttp 3.14).
+_CLOSING_TRANSPORT = "Cannot write to closing transport"
+# aiohttp messages embed the full URL; query strings may carry personal data.
+_QUERY = re.compile(r"\?\S*")
+# httpx already sets these; stop aiohttp from adding its own defaults so headers pass as-is.
+_SKIP_AUTO_HEADERS = ("Accept", "Accept-Encoding", "User-Agent", "Content-Type")
+
+
+class RequestNotSentError(httpx.ConnectError):
+    """No byte of the request reached the socket, so even a POST may be retried.
+
+    Raised when aiohttp's writer refused the request because the pooled connection's
+    transport was already closing (typically: the server closed an idle keep-alive
+    connection and the event loop processed the FIN between acquiring the connection
+    and writing to it). Why this is provable in aiohttp 3.14:
+
+    * ``http_writer.StreamWriter._write``/``_writelines`` raise
+      ``ClientConnectionResetError("Cannot write to closing transport")`` *before*
+      calling ``transport.write``, so the failing call put nothing on the socket.
+    * ``ClientRequest.write_bytes`` re-raises it as ``ClientOSError(None, "Can not write
+      request body for ...")`` with the original as ``__cause__``; a bodiless request raises
+      it directly from ``ClientRequest.send`` (``StreamWriter.set_eof``).
+    * The failing call must also be the *first* write of the request. It is when aiohttp
+      sends the whole request in one write: an in-memory body (sent with Content-Length,
+      then ``write_eof`` writes nothing more) and no ``Expect: 100-continue`` (which sends
+      headers first). Streamed bodies may already have sent earlier chunks: never proof.
+
+    ``ClientConnectionResetError("Connection lost")`` from ``BaseProtocol._drain_helper`` is
+    raised *after* data was handed to the transport, so it is not proof of anything.
+    """
+
+
+def request_never_sent(exc: BaseException) -> bool:
+    """True if the request provably never reached the server (safe to retry any method)."""
+    # ConnectTimeout is a TimeoutException, not a ConnectError; PoolTimeout fires before any
+    # connection was assigned. RequestNotSentError is a ConnectError subclass.
+    return isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+
+
+def _refused_before_write(exc: BaseException) -> bool:
+    """Does the __cause__/__context__ chain hold the writer's closing-transport refusal?"""
+    if not isinstance(exc, aiohttp.ClientConnectionResetError | aiohttp.ClientOSError):
+        return False
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        closing = isinstance(current, aiohttp.ClientConnectionResetError)
+        if closing and current.args == (_CLOSING_TRANSPORT,):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def map_aiohttp_error(
+    exc: BaseException,
+    request: httpx.Request,
+    *,
+    reading_body: bool = False,
+    single_write: bool = True,
+    queued: bool = False,
+) -> httpx.TransportError:
+    """Translate an aiohttp failure into the httpx exception describing it.
+
+    reading_body: the response head had arrived. single_write: aiohttp sends the request in
+    one write (see RequestNotSentError). queued: it was still waiting for a pool slot.
+    """
+    msg = _QUERY.sub("", f"{type(exc).__name__}: {exc}")
+    # Order matters: ServerTimeoutError subclasses TimeoutError, and
+    # ClientConnectorError subclasses ClientOSError.
+    if isinstance(exc, aiohttp.ConnectionTimeoutError) and not reading_body:
+        cls: type[httpx.TransportError] = httpx.PoolTimeout if queued else httpx.ConnectTimeout
+    elif isinstance(exc, aiohttp.ClientConnectorError):
+        cls = httpx.ConnectError
+    elif isinstance(exc, TimeoutError):
+        cls = httpx.PoolTimeout if queued and not reading_body else httpx.ReadTimeout
+    elif reading_body:
+        cls = httpx.ReadError
+    elif single_write and _refused_before_write(exc):
+        cls = RequestNotSentError
+    elif isinstance(
+        exc,
+        aiohttp.ServerDisconnectedError
+        | aiohttp.ClientOSError
+        | aiohttp.ClientConnectionResetError
+        | aiohttp.ClientPayloadError
+        | aiohttp.ClientResponseError,  # malformed response head (redirects/raise are off)
+    ):
+        cls = httpx.RemoteProtocolError
+    else:
+        cls = httpx.NetworkError
+    return cls(msg, request=request)
+
+
+class _Phase:
+    queued = False  # set by aiohttp tracing: tells a pool wait from a connect
+
+
+async def _on_queued_start(_s: aiohttp.ClientSession, ctx: SimpleNamespace, _p: Any) -> None:
+    ctx.trace_request_ctx.queued = True
+
+
+async def _on_queued_end(_s: aiohttp.ClientSession, ctx: SimpleNamespace, _p: Any) -> None:
+    ctx.trace_request_ctx.queued = False
+
+
+class _ResponseStream(httpx.AsyncByteStream):
+    def __init__(self, response: aiohttp.ClientResponse, request: httpx.Request) -> None:
+        self._response = response
+        self._request = request
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self._response.content.iter_chunked(_CHUNK_SIZE):
+                yield chunk
+        except (aiohttp.ClientError, OSError) as exc:
+            self._response.close()  # never pool a connection whose body broke
+            raise map_aiohttp_error(exc, self._request) from exc
+
+    async def aclose(self) -> None:
+        # release() pools the connection if the body was fully read, else closes it.
+        self._response.release()
+
+
+class AiohttpTransport(httpx.AsyncBaseTransport):
+    def __init__(
+        self,
+        *,
+        max_connections: int = 100,
+        keepalive_expiry: float = 5.0,
+        verify: bool | ssl.SSLContext = True,
+    ) -> None:
+        self._max_connections = max_connections
+        self._keepalive_expiry = keepalive_expiry
+        self._verify = verify
+        self._session: aiohttp.ClientSession | None = None
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._session is None:  # aiohttp binds to the running loop: build lazily
+            trace = aiohttp.TraceConfig()
+            trace.on_connection_queued_start.append(_on_queued_start)
+            trace.on_connection_queued_end.append(_on_queued_end)
+            connector = aiohttp.TCPConnector(
+                limit=self._max_connections,
+                keepalive_timeout=self._keepalive_expiry,
+                ssl=httpx.create_ssl_context(verify=self._verify),
+            )
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                cookie_jar=aiohttp.DummyCookieJar(),  # httpx.AsyncClient owns cookies
+                auto_decompress=False,  # httpx decodes per Content-Encoding; headers stay true
+                trace_configs=[trace],
+            )
+            # aiohttp silently resends idempotent requests once after ClientOSError or
+            # ServerDisconnectedError; retrying is the caller's call, so turn that off.
+            # Private attribute, set the same way by aiohttp's own test_utils.
+            self._session._retry_connection = False
+        return self._session
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        t = request.extensions.get("timeout", {})
+        timeout = aiohttp.ClientTimeout(
+            total=None,
+            connect=t.get("pool"),  # aiohttp's connect covers pool wait plus connecting
+            sock_connect=t.get("connect"),
+            sock_read=t.get("read"),
+        )  # aiohttp has no write timeout; httpx's "write" is not enforced.
+        headers = CIMultiDict(request.headers.multi_items())
+        # aiohttp frames the body itself (Content-Length, or chunked for unsized streams)
+        # and refuses a chunked stream when the header is already present.
+        headers.popall("Transfer-Encoding", None)
+        data: bytes | AsyncIterator[bytes] | None
+        try:
+            data = request.content or None
+            single_write = headers.get("Expect", "").lower() != "100-continue"
+        except httpx.RequestNotRead:
+            data = _stream_body(request.stream)
+            single_write = False
+        phase = _Phase()
+        try:
+            response = await self._get_session().request(
+                request.method,
+                URL(str(request.url), encoded=True),
+                headers=headers,
+                data=data,
+                skip_auto_headers=_SKIP_AUTO_HEADERS,
+                allow_redirects=False,
+                timeout=timeout,
+                trace_request_ctx=phase,
+            )
+        except (aiohttp.ClientError, OSError) as exc:
+            raise map_aiohttp_error(
+                exc, request, single_write=single_write, queued=phase.queued
+            ) from exc
+        version = response.version or aiohttp.HttpVersion11
+        return httpx.Response(
+            status_code=response.status,
+            headers=list(response.raw_headers),  # raw pairs: repeated headers survive
+            stream=_ResponseStream(response, request),
+            extensions={
+                "http_version": f"HTTP/{version.major}.{version.minor}".encode(),
+                "reason_phrase": (response.reason or "").encode("latin-1", "replace"),
+            },
+        )
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            session, self._session = self._session, None
+            await session.close()
+
+
+async def _stream_body(
+    stream: httpx.SyncByteStream | httpx.AsyncByteStream,
+) -> AsyncIterator[bytes]:
+    if not isinstance(stream, httpx.AsyncByteStream):
+        raise TypeError("AiohttpTransport needs an async request body")
+    async for chunk in stream:
+        yield chunk

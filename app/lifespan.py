@@ -1,0 +1,142 @@
+"""Opens and closes what a process shares: one HTTP client to InsurUp, one Redis pool, and
+the services built on them. Tests build their own app and may hand in an InsurUp transport."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import httpx
+import redis.asyncio as aioredis
+from fastapi import FastAPI
+
+from app.config import MEMORY_STORE, Settings
+from app.insurup.client import InsurUpClient
+from app.insurup.transport import AiohttpTransport
+from app.session.case import CaseKeeper
+from app.session.limits import LoginLimits, open_limit_storage
+from app.session.service import SessionService
+from app.session.tokens import TokenKeeper
+from app.store.connection import open_redis
+from app.store.crypto import Sealer
+from app.store.keys import Keys
+from app.store.sessions import SessionStore
+
+log = logging.getLogger("app.lifespan")
+
+SANDBOX_AGENT_ID = "00000000-0000-4000-8000-00000000a9e7"
+
+
+@dataclass(frozen=True, slots=True)
+class Gateway:
+    """Everything a request handler may need, built once per process."""
+
+    settings: Settings
+    redis: "aioredis.Redis"
+    http: httpx.AsyncClient
+    insurup: InsurUpClient
+    store: SessionStore
+    tokens: TokenKeeper
+    cases: CaseKeeper
+    sessions: SessionService
+
+
+def _insurup_http(
+    settings: Settings, transport: httpx.AsyncBaseTransport | None
+) -> httpx.AsyncClient:
+    timeout = httpx.Timeout(settings.insurup_timeout_seconds)
+    headers = {"User-Agent": settings.insurup_user_agent, "Accept": "application/json"}
+    if transport is None and settings.uses_sandbox:
+        # The one wiring point of the built-in simulator: InsurUp served in process.
+        from app.sandbox.app import create_sandbox_app
+
+        transport = httpx.ASGITransport(app=create_sandbox_app())
+    base_url = "http://insurup.sandbox" if settings.uses_sandbox else settings.insurup_base_url
+    if transport is None:
+        transport = AiohttpTransport(
+            max_connections=settings.insurup_max_connections,
+            keepalive_expiry=settings.insurup_keepalive_seconds,
+        )
+    return httpx.AsyncClient(
+        base_url=base_url, transport=transport, timeout=timeout, headers=headers
+    )
+
+
+def build_gateway(
+    settings: Settings, *, insurup_transport: httpx.AsyncBaseTransport | None = None
+) -> Gateway:
+    redis = open_redis(settings.redis_url, timeout=settings.redis_timeout_seconds)
+    http = _insurup_http(settings, insurup_transport)
+    keys = Keys(prefix=settings.redis_key_prefix)
+    sealer = Sealer(settings.encryption_keys)
+    insurup = InsurUpClient(
+        http,
+        agent_id=settings.insurup_agent_id or SANDBOX_AGENT_ID,
+        agent_branch_id=settings.insurup_agent_branch_id,
+    )
+    store = SessionStore(
+        redis,
+        keys=keys,
+        sealer=sealer,
+        idle_seconds=settings.session_idle_seconds,
+        absolute_seconds=settings.session_absolute_seconds,
+    )
+    tokens = TokenKeeper(
+        store=store, client=insurup, keys=keys, call_timeout=settings.insurup_timeout_seconds
+    )
+    cases = CaseKeeper(
+        store=store,
+        client=insurup,
+        tokens=tokens,
+        keys=keys,
+        channels={"cookie": settings.channel_cookie, "bearer": settings.channel_bearer},
+        call_timeout=settings.insurup_timeout_seconds,
+    )
+    limits = LoginLimits(
+        open_limit_storage(
+            redis, memory=settings.redis_url == MEMORY_STORE, prefix=keys.rate_limit_prefix
+        ),
+        per_ip=settings.login_rate_limit_per_ip,
+        per_identity=settings.login_rate_limit_per_identity,
+        mfa_per_ip=settings.mfa_rate_limit_per_ip,
+    )
+    sessions = SessionService(
+        store=store,
+        client=insurup,
+        tokens=tokens,
+        cases=cases,
+        limits=limits,
+        sealer=sealer,
+        absolute_seconds=settings.session_absolute_seconds,
+        mfa_max_attempts=settings.mfa_max_attempts,
+        case_wait_seconds=settings.case_wait_seconds,
+    )
+    return Gateway(
+        settings=settings,
+        redis=redis,
+        http=http,
+        insurup=insurup,
+        store=store,
+        tokens=tokens,
+        cases=cases,
+        sessions=sessions,
+    )
+
+
+def lifespan_for(settings: Settings, *, insurup_transport: httpx.AsyncBaseTransport | None = None):  # type: ignore[no-untyped-def]
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        gateway = build_gateway(settings, insurup_transport=insurup_transport)
+        app.state.gateway = gateway
+        log.info(
+            "gateway started",
+            extra={"env": settings.env, "sandbox": settings.uses_sandbox},
+        )
+        try:
+            yield
+        finally:
+            await gateway.cases.aclose()
+            await gateway.http.aclose()
+            await gateway.redis.aclose()
+
+    return lifespan

@@ -1,0 +1,73 @@
+"""`create_app(settings)` builds the gateway; the module-level `app` is what uvicorn serves."""
+
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from app.config import Settings
+from app.http import problems
+from app.http.middleware import RequestContextMiddleware
+from app.http.responses import use_problem_media_type
+from app.lifespan import lifespan_for
+from app.ops import router as ops
+from app.ops.logging import configure as configure_logging
+from app.session import router as session
+
+DESCRIPTION = """\
+The kasko sales gateway: a backend-for-frontend between an insurance agency's web and mobile
+apps and InsurUp. Browsers use the session cookie (send `X-CSRF: 1` on unsafe methods);
+mobile apps sign in with `X-Session-Transport: bearer` and send `Authorization: Bearer`.
+Errors are `application/problem+json` with a stable `code`.
+"""
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    insurup_transport: httpx.AsyncBaseTransport | None = None,
+    configure_logs: bool = True,
+) -> FastAPI:
+    settings = settings or Settings()
+    if configure_logs:
+        configure_logging(settings.log_level)
+    app = FastAPI(
+        title="Kasko sales gateway",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan_for(settings, insurup_transport=insurup_transport),
+    )
+    problems.install(app)
+    _document_problems(app)
+    app.include_router(session.router)
+    app.include_router(ops.router)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.origins,
+        allow_credentials=True,
+        allow_methods=["GET", "POST", "DELETE"],
+        allow_headers=[
+            "Content-Type",
+            "X-CSRF",
+            "X-Request-ID",
+            "Idempotency-Key",
+            "Authorization",
+            "X-Session-Transport",
+        ],
+        expose_headers=["X-Request-ID", "Retry-After"],
+        max_age=600,
+    )
+    app.add_middleware(RequestContextMiddleware)
+    return app
+
+
+def _document_problems(app: FastAPI) -> None:
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = use_problem_media_type(build())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

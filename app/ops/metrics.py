@@ -1,0 +1,22 @@
+"""Prometheus metrics. Registered once per process: replicas are processes, and several app
+instances inside one test process simply share the counters."""
+
+from prometheus_client import Counter, Histogram
+
+REQUESTS = Counter("bff_requests_total", "HTTP requests served", ["method", "route", "status"])
+REQUEST_SECONDS = Histogram(
+    "bff_request_seconds",
+    "HTTP request duration",
+    ["route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15),
+)
+INSURUP_CALLS = Counter("bff_insurup_calls_total", "Calls to InsurUp", ["operation", "outcome"])
+INSURUP_SECONDS = Histogram(
+    "bff_insurup_call_seconds",
+    "InsurUp call duration",
+    ["operation"],
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+TOKEN_REFRESHES = Counter("bff_token_refreshes_total", "InsurUp token refreshes", ["outcome"])
+CASES = Counter("bff_cases_total", "Sale-opportunity case step", ["outcome"])
+LOGINS = Counter("bff_logins_total", "Login steps", ["step", "outcome"])

@@ -1,0 +1,118 @@
+"""Static configuration of one simulator instance.
+
+Everything time-related goes through `now` and `sleep`, so tests can drive the clock
+(`ManualClock`) instead of sleeping.
+"""
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Operation(StrEnum):
+    """Operation names used by the fault knobs and the call counters.
+
+    Later slices add their operations here (e.g. `vehicle_create`, `proposal_create`).
+    """
+
+    LOGIN = "login"
+    VERIFY_MFA = "verify_mfa"
+    REFRESH = "refresh"
+    CUSTOMER_ME = "customer_me"
+    CASES_QUERY = "cases_query"
+    CASE_CREATE = "case_create"
+
+
+ANY_OPERATION = "*"
+"""Fault-knob key that applies to every operation without its own entry."""
+
+KNOWN_OPERATION_KEYS = frozenset({*(op.value for op in Operation), ANY_OPERATION})
+
+
+class ManualClock:
+    """A settable clock for `SandboxConfig.now`: `clock.advance(601)` expires a token."""
+
+    def __init__(self, start: float = 1_780_000_000.0) -> None:
+        self._now = start
+
+    def __call__(self) -> float:
+        return self._now
+
+    def advance(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("a clock only moves forward")
+        self._now += seconds
+
+
+@dataclass(frozen=True, kw_only=True)
+class SandboxConfig:
+    """Knobs of the simulator. All fields have defaults; `SandboxConfig()` is a faithful setup."""
+
+    # --- auth -------------------------------------------------------------
+    mfa_code: str = "123456"
+    """The OTP every verify-mfa call must send (no SMS is sent)."""
+    direct_tokens: bool = False
+    """Login answers `{accessToken, refreshToken, expiresIn}` instead of `{token, customerId}`."""
+    access_token_seconds: int = 600
+    mfa_token_seconds: int = 300
+    refresh_token_seconds: int = 14 * 24 * 3600
+    """Customer refresh-token lifetime is undocumented upstream; 14 days is our choice."""
+    jwt_secret: bytes | None = None
+    """HS256 key; None = the per-process random secret."""
+    validate_identity_checksums: bool = True
+    """Reject TCKN / VKN numbers whose check digits are wrong (422 input-validation)."""
+
+    # --- GraphQL ----------------------------------------------------------
+    graphql_unauthorized_status: int = 200
+    """200: GraphQL auth failures are `{"errors": [...UNAUTHORIZED]}` with HTTP 200.
+    401: answer with a 401 unauthorized problem instead (DOC-GQL lists 401 too)."""
+
+    # --- world ------------------------------------------------------------
+    seed_world: bool = True
+    """Create the seeded customers and cases (see README.md)."""
+
+    # --- faults -------------------------------------------------------------
+    latency_seconds: Mapping[str, float] = field(default_factory=dict)
+    error_rate: Mapping[str, float] = field(default_factory=dict)
+    timeout: AbstractSet[str] = frozenset()
+    timeout_fault_seconds: float = 30.0
+    """How long an injected timeout hangs before answering 504 (longer than client timeouts)."""
+    random_seed: int | None = None
+    """Seed for `error_rate` draws; None = nondeterministic."""
+
+    # --- time -------------------------------------------------------------
+    now: Callable[[], float] = field(default=time.time)
+    """Wall clock in epoch seconds (token expiry, createdAt, ids)."""
+    sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep)
+    """Used for injected latency and timeouts."""
+
+    def __post_init__(self) -> None:
+        for name in ("latency_seconds", "error_rate"):
+            knob: Mapping[str, float] = getattr(self, name)
+            _check_operation_keys(name, knob.keys())
+            for key, value in knob.items():
+                if value < 0:
+                    raise ValueError(f"{name}[{key!r}] must be >= 0")
+        for key, rate in self.error_rate.items():
+            if rate > 1:
+                raise ValueError(f"error_rate[{key!r}] must be <= 1")
+        _check_operation_keys("timeout", self.timeout)
+        for name in ("access_token_seconds", "mfa_token_seconds", "refresh_token_seconds"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be > 0")
+        if self.timeout_fault_seconds < 0:
+            raise ValueError("timeout_fault_seconds must be >= 0")
+        if self.graphql_unauthorized_status not in (200, 401):
+            raise ValueError("graphql_unauthorized_status must be 200 or 401")
+        if not (self.mfa_code.isdigit() and len(self.mfa_code) == 6):
+            raise ValueError("mfa_code must be 6 digits")
+
+
+def _check_operation_keys(name: str, keys: Iterable[str]) -> None:
+    unknown = sorted(k for k in keys if k not in KNOWN_OPERATION_KEYS)
+    if unknown:
+        known = sorted(KNOWN_OPERATION_KEYS)
+        raise ValueError(f"{name}: unknown operation(s) {unknown}; known: {known}")

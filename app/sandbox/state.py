@@ -1,0 +1,375 @@
+"""The in-memory world of one simulator instance: customers, tokens, cases, counters.
+
+Concurrency: every method is synchronous and runs under one re-entrant lock, and no
+method awaits. On an event loop that makes each call atomic (e.g. two concurrent
+refreshes with the same token: exactly one wins); the lock also makes it safe to poke
+the state from another thread (Starlette's TestClient runs the app in a portal thread).
+"""
+
+import itertools
+import os
+import random
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from .config import SandboxConfig
+from .enums import (
+    AssetType,
+    CaseMainState,
+    CaseStatus,
+    CaseSubState,
+    CaseType,
+    Channel,
+    ConsentType,
+    CustomerKind,
+    ProductBranch,
+    SaleOpportunitySubType,
+)
+from .identity import customer_id_for, fake_company_title, fake_full_name
+from .tokens import PROCESS_SECRET, decode_jwt, encode_jwt, opaque_token
+
+
+def iso_datetime(epoch: float) -> str:
+    """ISO-8601 UTC with milliseconds and a `Z`, as .NET serialises a DateTime."""
+    moment = datetime.fromtimestamp(epoch, UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class PhoneNumber:
+    country_code: int
+    number: str
+
+    def to_json(self) -> dict[str, object]:
+        return {"countryCode": self.country_code, "number": self.number}
+
+
+@dataclass
+class Customer:
+    id: str
+    kind: CustomerKind
+    phone: PhoneNumber
+    agent_id: str
+    created_at: float
+    identity_number: str | None = None
+    tax_number: str | None = None
+    full_name: str | None = None
+    title: str | None = None
+    birth_date: str | None = None
+    agent_branch_id: str | None = None
+    creation_channel: Channel = Channel.WEBSITE
+    consents: list[ConsentType] = field(default_factory=list)
+
+    @property
+    def number(self) -> str:
+        """The identity or tax number that identifies the customer at login."""
+        number = self.tax_number if self.kind is CustomerKind.COMPANY else self.identity_number
+        assert number is not None
+        return number
+
+
+@dataclass
+class Case:
+    id: str
+    ref: str
+    customer_id: str
+    product_branch: ProductBranch
+    created_at: float
+    type: CaseType = CaseType.SALE_OPPORTUNITY
+    status: CaseStatus = CaseStatus.OPEN
+    main_state: CaseMainState = CaseMainState.OPEN
+    sub_state: CaseSubState = CaseSubState.OPEN_INITIAL
+    channel: Channel = Channel.UNKNOWN
+    asset_type: AssetType | None = None
+    asset_id: str | None = None
+    agent_branch_id: str | None = None
+    sale_opportunity_sub_type: SaleOpportunitySubType | None = SaleOpportunitySubType.NEW_SALE
+
+
+@dataclass(frozen=True)
+class Grant:
+    """An issued MFA / refresh / access token (access tokens are keyed by `jti`)."""
+
+    key: str
+    customer_id: str
+    expires_at: float
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    customer_id: str
+    access_token: str
+    refresh_token: str
+    expires_in: int
+
+
+@dataclass
+class FaultKnobs:
+    """Runtime-mutable fault settings, initialised from the config (see faults.py)."""
+
+    latency_seconds: dict[str, float] = field(default_factory=dict)
+    error_rate: dict[str, float] = field(default_factory=dict)
+    timeout: set[str] = field(default_factory=set)
+    fail_next: Counter[str] = field(default_factory=Counter)
+    """Operation -> how many upcoming calls fail with an injected 503 (deterministic)."""
+
+    @classmethod
+    def from_config(cls, config: SandboxConfig) -> "FaultKnobs":
+        return cls(
+            latency_seconds=dict(config.latency_seconds),
+            error_rate=dict(config.error_rate),
+            timeout=set(config.timeout),
+        )
+
+    def clear(self) -> None:
+        self.latency_seconds.clear()
+        self.error_rate.clear()
+        self.timeout.clear()
+        self.fail_next.clear()
+
+
+class TokenRejectedError(Exception):
+    """An access token that is malformed, forged, unknown or expired."""
+
+
+class SandboxState:
+    def __init__(self, config: SandboxConfig) -> None:
+        self.config = config
+        self.secret = config.jwt_secret or PROCESS_SECRET
+        self.faults = FaultKnobs.from_config(config)
+        self.random = random.Random(config.random_seed)  # noqa: S311 - fault draws, not crypto
+
+        self.customers: dict[str, Customer] = {}
+        self.cases: dict[str, Case] = {}
+
+        # counters for tests
+        self.calls: Counter[str] = Counter()
+        """Operation name -> requests that reached it (faulted ones included)."""
+        self.injected_faults: Counter[str] = Counter()
+        """Operation name -> injected errors and timeouts."""
+        self.logins: Counter[str] = Counter()
+        """Customer id -> successful login-or-register calls."""
+        self.case_creations: Counter[str] = Counter()
+        """Customer id -> cases created through `cases:new-sale-opportunity`."""
+
+        self._lock = threading.RLock()
+        self._by_identity: dict[tuple[CustomerKind, str], str] = {}
+        self._mfa: dict[str, Grant] = {}
+        self._refresh: dict[str, Grant] = {}
+        self._access: dict[str, Grant] = {}
+        self._case_seq = itertools.count(120)
+        self._object_id_seq = itertools.count(int.from_bytes(os.urandom(3), "big"))
+
+    def now(self) -> float:
+        return self.config.now()
+
+    # --- customers -----------------------------------------------------------
+
+    def find_customer(self, kind: CustomerKind, number: str) -> Customer | None:
+        with self._lock:
+            customer_id = self._by_identity.get((kind, number))
+            return None if customer_id is None else self.customers[customer_id]
+
+    def customer_by_number(self, number: str) -> Customer | None:
+        """Test helper: the customer with this identity or tax number, any kind."""
+        with self._lock:
+            for kind in CustomerKind:
+                customer = self.find_customer(kind, number)
+                if customer is not None:
+                    return customer
+            return None
+
+    def register_customer(
+        self,
+        *,
+        kind: CustomerKind,
+        number: str,
+        phone: PhoneNumber,
+        agent_id: str,
+        birth_date: str | None = None,
+        agent_branch_id: str | None = None,
+        consents: list[ConsentType] | None = None,
+        full_name: str | None = None,
+        created_at: float | None = None,
+        creation_channel: Channel = Channel.WEBSITE,
+    ) -> Customer:
+        """Create the customer, or return the existing one for this identity unchanged."""
+        with self._lock:
+            existing = self.find_customer(kind, number)
+            if existing is not None:
+                return existing
+            company = kind is CustomerKind.COMPANY
+            customer = Customer(
+                id=customer_id_for(kind.value, number),
+                kind=kind,
+                phone=phone,
+                agent_id=agent_id,
+                created_at=self.now() if created_at is None else created_at,
+                identity_number=None if company else number,
+                tax_number=number if company else None,
+                full_name=None if company else (full_name or fake_full_name(number)),
+                title=(full_name or fake_company_title(number)) if company else None,
+                birth_date=None if company else birth_date,
+                agent_branch_id=agent_branch_id,
+                creation_channel=creation_channel,
+                consents=list(consents or []),
+            )
+            self.customers[customer.id] = customer
+            self._by_identity[(kind, number)] = customer.id
+            return customer
+
+    # --- tokens ----------------------------------------------------------------
+
+    def issue_mfa_token(self, customer_id: str) -> Grant:
+        """A fresh MFA token; earlier pending MFA tokens of the customer stop working."""
+        with self._lock:
+            self._prune()
+            for key in [k for k, g in self._mfa.items() if g.customer_id == customer_id]:
+                del self._mfa[key]
+            grant = Grant(
+                key=opaque_token("mfa"),
+                customer_id=customer_id,
+                expires_at=self.now() + self.config.mfa_token_seconds,
+            )
+            self._mfa[grant.key] = grant
+            return grant
+
+    def peek_mfa_token(self, token: str) -> Grant | None:
+        """The pending, unexpired MFA grant for `token` (not consumed)."""
+        with self._lock:
+            grant = self._mfa.get(token)
+            if grant is None or grant.expires_at <= self.now():
+                return None
+            return grant
+
+    def consume_mfa_token(self, token: str) -> Grant | None:
+        with self._lock:
+            grant = self.peek_mfa_token(token)
+            if grant is not None:
+                del self._mfa[token]
+            return grant
+
+    def issue_tokens(self, customer_id: str) -> TokenPair:
+        with self._lock:
+            self._prune()
+            issued_at = int(self.now())
+            lifetime = self.config.access_token_seconds
+            jti = opaque_token("jti")
+            claims = {
+                "iss": "https://api.insurup.com",
+                "sub": customer_id,
+                "customer_id": customer_id,
+                "iat": issued_at,
+                "nbf": issued_at,
+                "exp": issued_at + lifetime,
+                "jti": jti,
+            }
+            self._access[jti] = Grant(jti, customer_id, float(issued_at + lifetime))
+            refresh = Grant(
+                key=opaque_token("rt"),
+                customer_id=customer_id,
+                expires_at=self.now() + self.config.refresh_token_seconds,
+            )
+            self._refresh[refresh.key] = refresh
+            return TokenPair(
+                customer_id=customer_id,
+                access_token=encode_jwt(claims, self.secret),
+                refresh_token=refresh.key,
+                expires_in=lifetime,
+            )
+
+    def rotate_refresh_token(self, token: str) -> TokenPair | None:
+        """Burn `token` and issue a new pair; None if unknown, used or expired."""
+        with self._lock:
+            grant = self._refresh.pop(token, None)
+            if grant is None or grant.expires_at <= self.now():
+                return None
+            return self.issue_tokens(grant.customer_id)
+
+    def authenticate(self, access_token: str) -> Customer:
+        """The customer of a valid access token; raises TokenRejectedError otherwise."""
+        claims = decode_jwt(access_token, self.secret)
+        if claims is None:
+            raise TokenRejectedError("The access token is malformed or its signature is invalid.")
+        with self._lock:
+            grant = self._access.get(str(claims.get("jti")))
+            if grant is None or grant.customer_id != claims.get("sub"):
+                raise TokenRejectedError("The access token is unknown.")
+            if grant.expires_at <= self.now():
+                expired = iso_datetime(grant.expires_at)
+                raise TokenRejectedError(f"The access token expired at {expired}.")
+            customer = self.customers.get(grant.customer_id)
+            if customer is None:
+                raise TokenRejectedError("The access token's customer no longer exists.")
+            return customer
+
+    def revoke_tokens(self, customer_id: str) -> None:
+        """Test helper: invalidate every token of a customer (like a server-side logout)."""
+        with self._lock:
+            for store in (self._mfa, self._refresh, self._access):
+                for key in [k for k, g in store.items() if g.customer_id == customer_id]:
+                    del store[key]
+
+    def _prune(self) -> None:
+        now = self.now()
+        for store in (self._mfa, self._refresh, self._access):
+            for key in [k for k, g in store.items() if g.expires_at <= now]:
+                del store[key]
+
+    # --- cases -------------------------------------------------------------------
+
+    def new_object_id(self) -> str:
+        """A 24-hex MongoDB-style ObjectId: 4-byte time, 5 random bytes, 3-byte counter."""
+        with self._lock:
+            counter = next(self._object_id_seq) % 0x1000000
+        seconds = int(self.now()) & 0xFFFFFFFF
+        return f"{seconds:08x}{os.urandom(5).hex()}{counter:06x}"
+
+    def add_case(
+        self,
+        *,
+        customer_id: str,
+        product_branch: ProductBranch,
+        channel: Channel = Channel.UNKNOWN,
+        asset_type: AssetType | None = None,
+        asset_id: str | None = None,
+        agent_branch_id: str | None = None,
+        case_type: CaseType = CaseType.SALE_OPPORTUNITY,
+        status: CaseStatus = CaseStatus.OPEN,
+        main_state: CaseMainState = CaseMainState.OPEN,
+        sub_state: CaseSubState = CaseSubState.OPEN_INITIAL,
+        created_at: float | None = None,
+        case_id: str | None = None,
+    ) -> Case:
+        with self._lock:
+            created = self.now() if created_at is None else created_at
+            year = datetime.fromtimestamp(created, UTC).year
+            case = Case(
+                id=case_id or self.new_object_id(),
+                ref=f"SF-{year}-{next(self._case_seq):06d}",
+                customer_id=customer_id,
+                product_branch=product_branch,
+                created_at=created,
+                type=case_type,
+                status=status,
+                main_state=main_state,
+                sub_state=sub_state,
+                channel=channel,
+                asset_type=asset_type,
+                asset_id=asset_id,
+                agent_branch_id=agent_branch_id,
+                sale_opportunity_sub_type=(
+                    SaleOpportunitySubType.NEW_SALE
+                    if case_type is CaseType.SALE_OPPORTUNITY
+                    else None
+                ),
+            )
+            self.cases[case.id] = case
+            return case
+
+    def cases_of(self, customer_id: str) -> list[Case]:
+        """The customer's cases in creation order."""
+        with self._lock:
+            return [case for case in self.cases.values() if case.customer_id == customer_id]

@@ -1,0 +1,190 @@
+"""Sign-in, SMS code, session and profile routes: HTTP only, the rules live in the service."""
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Request, Response, status
+
+from app.config import Settings
+from app.http.deps import (
+    AnySession,
+    CredentialsDep,
+    SessionsDep,
+    SettingsDep,
+    SignedIn,
+    browser_guard,
+    client_ip,
+)
+from app.http.responses import UPSTREAM, problems
+from app.insurup.models import Customer
+from app.session.schemas import (
+    CustomerRead,
+    LoginCreate,
+    LoginPending,
+    MfaVerify,
+    SessionPending,
+    SessionRead,
+)
+from app.session.service import LoginForm
+from app.store.sessions import SessionRecord
+from app.validation import mask_identity, mask_phone, national_mobile_digits
+
+router = APIRouter(prefix="/api/v1", tags=["session"], dependencies=[Depends(browser_guard)])
+
+_GUARDED = (403,)
+
+
+def _session_view(
+    record: SessionRecord, settings: Settings, token: str | None = None
+) -> SessionRead:
+    assert record.meta.customer_id is not None
+    return SessionRead(
+        customer_id=record.meta.customer_id,
+        customer_name=record.meta.customer_name,
+        case_id=record.case.case_id if record.case else None,
+        expires_at=datetime.fromtimestamp(
+            record.expires_at(idle_seconds=settings.session_idle_seconds), tz=UTC
+        ).replace(microsecond=0),
+        session_token=token,
+    )
+
+
+def _set_cookie(response: Response, settings: Settings, session_id: str) -> None:
+    # A browser-session cookie: the server enforces idle and absolute expiry itself.
+    response.set_cookie(
+        settings.effective_cookie_name,
+        session_id,
+        httponly=True,
+        secure=settings.cookie_secure,
+        samesite=settings.cookie_samesite,
+        path="/",
+    )
+
+
+@router.post(
+    "/session",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=LoginPending | SessionRead,
+    response_model_exclude_none=True,
+    responses={
+        200: {"model": SessionRead, "description": "Signed in at once (no SMS step)"},
+        **problems(401, 422, 429, *_GUARDED, *UPSTREAM),
+    },
+)
+async def start_login(
+    body: LoginCreate,
+    request: Request,
+    response: Response,
+    credentials: CredentialsDep,
+    sessions: SessionsDep,
+    settings: SettingsDep,
+    x_session_transport: Annotated[
+        str | None,
+        Header(description="`bearer` for mobile apps: the session token comes in the body"),
+    ] = None,
+) -> LoginPending | SessionRead:
+    """Start sign-in (or registration): InsurUp sends the customer an SMS code."""
+    replacing = await sessions.resolve(credentials.session_id)
+    started = await sessions.start_login(
+        form=LoginForm(
+            kind=body.customer_type,
+            identity_number=body.identity_number,
+            phone_national=national_mobile_digits(body.phone_number),
+            birth_date=body.birth_date,
+        ),
+        transport=credentials.transport,
+        client_ip=client_ip(request),
+        replacing=replacing,
+    )
+    bearer = credentials.transport == "bearer"
+    if not bearer:
+        _set_cookie(response, settings, started.session_id)
+    token = started.session_id if bearer else None
+    if started.record.meta.stage == "authenticated":
+        response.status_code = status.HTTP_200_OK
+        return _session_view(started.record, settings, token)
+    return LoginPending(session_token=token)
+
+
+@router.post(
+    "/session/mfa",
+    response_model=SessionRead,
+    response_model_exclude_none=True,
+    responses=problems(400, 401, 409, 422, 429, *_GUARDED, *UPSTREAM),
+)
+async def verify_mfa(
+    body: MfaVerify,
+    request: Request,
+    record: AnySession,
+    sessions: SessionsDep,
+    settings: SettingsDep,
+) -> SessionRead:
+    """Check the SMS code; on success the session is signed in."""
+    await sessions.verify_mfa(record=record, code=body.code, client_ip=client_ip(request))
+    return _session_view(record, settings)
+
+
+@router.get(
+    "/session",
+    response_model=SessionRead | SessionPending,
+    response_model_exclude_none=True,
+    responses=problems(401, *_GUARDED, 503),
+)
+async def read_session(
+    record: AnySession, sessions: SessionsDep, settings: SettingsDep
+) -> SessionRead | SessionPending:
+    """Who is signed in, the sale opportunity id and when the session ends."""
+    if record.meta.stage != "authenticated":
+        return SessionPending()
+    sessions.follow_up(record)
+    return _session_view(record, settings)
+
+
+@router.delete(
+    "/session",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=problems(*_GUARDED, 503),
+)
+async def logout(
+    response: Response, credentials: CredentialsDep, sessions: SessionsDep, settings: SettingsDep
+) -> Response:
+    """Sign out: the session is deleted and the cookie cleared (also when already gone)."""
+    record = await sessions.resolve(credentials.session_id)
+    if record is not None:
+        await sessions.logout(record)
+    done = Response(status_code=status.HTTP_204_NO_CONTENT)
+    if credentials.transport == "cookie":
+        done.delete_cookie(
+            settings.effective_cookie_name,
+            path="/",
+            secure=settings.cookie_secure,
+            httponly=True,
+            samesite=settings.cookie_samesite,
+        )
+    return done
+
+
+def _customer_view(customer: Customer) -> CustomerRead:
+    identity = customer.tax_number or customer.identity_number
+    phone = customer.primary_phone_number or {}
+    number = str(phone.get("number") or "")
+    return CustomerRead(
+        customer_id=customer.id,
+        customer_type=customer.customer_kind,
+        full_name=customer.display_name or None,
+        identity_number_masked=mask_identity(str(identity)) if identity else None,
+        birth_date=customer.birth_date,
+        email=customer.primary_email,
+        phone_number_masked=mask_phone(f"90{number}") if number else None,
+    )
+
+
+@router.get(
+    "/customer",
+    response_model=CustomerRead,
+    responses=problems(401, 404, *_GUARDED, *UPSTREAM),
+)
+async def read_customer(record: SignedIn, sessions: SessionsDep) -> CustomerRead:
+    """The signed-in customer's profile, read fresh from InsurUp."""
+    return _customer_view(await sessions.customer(record))

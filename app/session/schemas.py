@@ -1,0 +1,108 @@
+"""What the frontend sends to sign in and what it sees of its session and profile."""
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic.alias_generators import to_camel
+
+from app.validation import (
+    BirthDate,
+    TrMobile,
+    normalize_foreign_id,
+    normalize_tckn,
+    normalize_vkn,
+    validate_birth_date,
+)
+
+_IDENTITY_RULES = {
+    "individual": normalize_tckn,
+    "company": normalize_vkn,
+    "foreign": normalize_foreign_id,
+}
+
+
+class _Api(BaseModel):
+    # Personal data must not come back in validation errors or reprs.
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, hide_input_in_errors=True
+    )
+
+
+class LoginCreate(_Api):
+    customer_type: Literal["individual", "company", "foreign"] = Field(
+        description="`individual` (TCKN), `company` (VKN) or `foreign` (foreign id / passport)"
+    )
+    identity_number: str = Field(
+        description="TCKN (11 digits), VKN (10 digits) or a foreign id (5-20 letters/digits)",
+        examples=["11111111110"],
+    )
+    birth_date: BirthDate | None = Field(
+        default=None,
+        validate_default=True,
+        description="YYYY-MM-DD; required for individuals, not sent for companies",
+        examples=["1990-01-01"],
+    )
+    phone_number: TrMobile = Field(
+        description="A Turkish mobile number in any common form", examples=["+905321234567"]
+    )
+
+    @field_validator("identity_number", mode="before")
+    @classmethod
+    def _identity(cls, value: object, info: ValidationInfo) -> str:
+        rule = _IDENTITY_RULES.get(str(info.data.get("customer_type", "individual")))
+        if rule is None:  # customerType itself failed; it reports its own error
+            return str(value)
+        if not isinstance(value, str | int) or isinstance(value, bool):
+            raise ValueError("must be a string of digits")
+        return rule(value)
+
+    @field_validator("birth_date")
+    @classmethod
+    def _birth_date_rule(cls, value: date | None, info: ValidationInfo) -> date | None:
+        kind = info.data.get("customer_type")
+        if kind == "individual" and value is None:
+            raise ValueError("is required for individual customers")
+        if kind == "company" and value is not None:
+            raise ValueError("is not used for companies; leave it out")
+        return None if value is None else validate_birth_date(value)
+
+
+class MfaVerify(_Api):
+    code: str = Field(
+        pattern=r"^\d{4,8}$", description="The code from the SMS", examples=["123456"]
+    )
+
+
+class LoginPending(_Api):
+    status: Literal["mfa_required"] = "mfa_required"
+    session_token: str | None = Field(
+        default=None, description="Only for `X-Session-Transport: bearer` sign-ins"
+    )
+
+
+class SessionRead(_Api):
+    status: Literal["authenticated"] = "authenticated"
+    customer_id: str
+    customer_name: str | None = Field(description="Short form for greeting, e.g. `Ada Y.`")
+    case_id: str | None = Field(
+        description="The CRM sale opportunity; null until it is in place (retried on each call)"
+    )
+    expires_at: datetime = Field(description="When the session ends unless used again")
+    session_token: str | None = Field(
+        default=None, description="Only in sign-in answers of `X-Session-Transport: bearer`"
+    )
+
+
+class SessionPending(_Api):
+    status: Literal["mfa_required"] = "mfa_required"
+
+
+class CustomerRead(_Api):
+    customer_id: str
+    customer_type: str
+    full_name: str | None
+    identity_number_masked: str | None = Field(description="Only the last two characters shown")
+    birth_date: date | None
+    email: str | None
+    phone_number_masked: str | None

@@ -1,0 +1,31 @@
+"""Every Redis key the gateway writes is named here, and nowhere else.
+
+Keys of one session carry the session hash as a hash tag (`{...}`), so a Redis Cluster keeps
+them in one slot and multi-key commands stay legal.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Keys:
+    prefix: str = "bff:"
+
+    def session(self, handle: str) -> str:
+        return f"{self.prefix}session:{{{handle}}}"
+
+    def mfa_attempts(self, handle: str) -> str:
+        return f"{self.prefix}mfa-attempts:{{{handle}}}"
+
+    def refresh_lock(self, handle: str) -> str:
+        return f"{self.prefix}lock:refresh:{{{handle}}}"
+
+    def case_lock(self, customer_id: str) -> str:
+        return f"{self.prefix}lock:case:{{{customer_id}}}"
+
+    def customer_sessions(self, customer_id: str) -> str:
+        return f"{self.prefix}customer-sessions:{{{customer_id}}}"
+
+    @property
+    def rate_limit_prefix(self) -> str:
+        return f"{self.prefix}rl"

@@ -1,0 +1,29 @@
+"""Pure validators for customer input (no FastAPI imports)."""
+
+from app.validation.dates import BirthDate, validate_birth_date
+from app.validation.identity import (
+    ForeignId,
+    Tckn,
+    Vkn,
+    mask_identity,
+    normalize_foreign_id,
+    normalize_tckn,
+    normalize_vkn,
+)
+from app.validation.phone import TrMobile, mask_phone, national_mobile_digits, normalize_tr_mobile
+
+__all__ = [
+    "BirthDate",
+    "ForeignId",
+    "Tckn",
+    "TrMobile",
+    "Vkn",
+    "mask_identity",
+    "mask_phone",
+    "national_mobile_digits",
+    "normalize_foreign_id",
+    "normalize_tckn",
+    "normalize_tr_mobile",
+    "normalize_vkn",
+    "validate_birth_date",
+]

@@ -1,0 +1,182 @@
+"""Signing in: both transports, with and without the SMS step, cookie flags, MFA rules."""
+
+import json
+
+import httpx
+
+from app.config import Settings
+from tests.conftest import AppFactory
+from tests.fake_insurup import CASE_ID, CUSTOMER_ID, FakeInsurUp
+from tests.helpers import CSRF, LOGIN_BODY, bearer, sign_in_bearer, sign_in_cookie
+
+
+async def test_cookie_login_with_mfa_sets_a_hardened_cookie_and_signs_in(
+    client: httpx.AsyncClient, insurup: FakeInsurUp
+) -> None:
+    started = await client.post("/api/v1/session", json=LOGIN_BODY, headers=CSRF)
+    assert started.status_code == 202
+    assert started.json() == {"status": "mfa_required"}
+    cookie = started.headers["set-cookie"]
+    assert cookie.startswith("__Host-kasko_session=")
+    for flag in ("HttpOnly", "Secure", "SameSite=lax", "Path=/"):
+        assert flag.lower() in cookie.lower()
+    assert "Domain" not in cookie
+
+    verified = await client.post("/api/v1/session/mfa", json={"code": "123456"}, headers=CSRF)
+    assert verified.status_code == 200
+    body = verified.json()
+    assert body["status"] == "authenticated"
+    assert body["customerId"] == CUSTOMER_ID
+    assert body["customerName"] == "Ada Y."
+    assert body["caseId"] == CASE_ID
+    assert "sessionToken" not in body
+
+    session = await client.get("/api/v1/session")
+    assert session.json()["caseId"] == CASE_ID
+
+
+async def test_login_sends_insurup_the_contract_body_with_agent_from_settings(
+    client: httpx.AsyncClient, insurup: FakeInsurUp, settings: Settings
+) -> None:
+    await client.post("/api/v1/session", json=LOGIN_BODY, headers=CSRF)
+    sent = json.loads(insurup.router["login"].calls.last.request.content)
+    assert next(iter(sent)) == "$type"
+    assert sent == {
+        "$type": "individual",
+        "identityNumber": "11111111110",
+        "birthDate": "1990-01-01",
+        "phoneNumber": {"countryCode": 90, "number": "5321234567"},
+        "agentId": settings.insurup_agent_id,
+    }
+
+
+async def test_bearer_login_returns_a_token_and_no_cookie(
+    client: httpx.AsyncClient, insurup: FakeInsurUp
+) -> None:
+    started = await client.post(
+        "/api/v1/session", json=LOGIN_BODY, headers={"X-Session-Transport": "bearer"}
+    )
+    assert started.status_code == 202
+    assert "set-cookie" not in started.headers
+    token = started.json()["sessionToken"]
+    assert len(token) >= 43  # 256 bits in URL-safe base64
+    verified = await client.post(
+        "/api/v1/session/mfa", json={"code": "123456"}, headers=bearer(token)
+    )
+    assert verified.status_code == 200
+    me = await client.get("/api/v1/session", headers=bearer(token))
+    assert me.json()["customerId"] == CUSTOMER_ID
+    case_body = json.loads(insurup.router["case_create"].calls.last.request.content)
+    assert case_body["channel"] == "MOBILE_APP"
+
+
+async def test_cookie_session_opens_its_case_on_the_website_channel(
+    client: httpx.AsyncClient, insurup: FakeInsurUp
+) -> None:
+    await sign_in_cookie(client)
+    case_body = json.loads(insurup.router["case_create"].calls.last.request.content)
+    assert case_body == {
+        "customerId": CUSTOMER_ID,
+        "assetType": None,
+        "assetId": None,
+        "productBranch": "KASKO",
+        "channel": "WEBSITE",
+    }
+
+
+async def test_direct_tokens_sign_in_at_once(
+    client: httpx.AsyncClient, insurup: FakeInsurUp
+) -> None:
+    insurup.direct_tokens = True
+    answer = await client.post("/api/v1/session", json=LOGIN_BODY, headers=CSRF)
+    assert answer.status_code == 200
+    assert answer.json()["status"] == "authenticated"
+    assert insurup.router["verify"].call_count == 0
+    assert (await client.get("/api/v1/customer")).status_code == 200
+
+
+async def test_wrong_code_keeps_the_pending_login_then_five_strikes_end_it(
+    client: httpx.AsyncClient, insurup: FakeInsurUp
+) -> None:
+    await client.post("/api/v1/session", json=LOGIN_BODY, headers=CSRF)
+    for attempt in range(1, 5):
+        wrong = await client.post("/api/v1/session/mfa", json={"code": "000000"}, headers=CSRF)
+        assert wrong.status_code == 400, attempt
+        assert wrong.json()["code"] == "mfa_invalid"
+        assert (await client.get("/api/v1/session")).json() == {"status": "mfa_required"}
+    fifth = await client.post("/api/v1/session/mfa", json={"code": "000000"}, headers=CSRF)
+    assert fifth.status_code == 429
+    assert fifth.json()["code"] == "rate_limited"
+    assert int(fifth.headers["retry-after"]) > 0
+    assert (await client.get("/api/v1/session")).status_code == 401
+
+
+async def test_mfa_without_pending_login_is_a_conflict(
+    client: httpx.AsyncClient, insurup: FakeInsurUp
+) -> None:
+    await sign_in_cookie(client)
+    again = await client.post("/api/v1/session/mfa", json={"code": "123456"}, headers=CSRF)
+    assert again.status_code == 409
+    assert again.json()["code"] == "mfa_not_pending"
+
+
+async def test_mfa_without_any_session_is_not_authenticated(client: httpx.AsyncClient) -> None:
+    answer = await client.post("/api/v1/session/mfa", json={"code": "123456"}, headers=CSRF)
+    assert answer.status_code == 401
+    assert answer.json()["code"] == "not_authenticated"
+
+
+async def test_logout_deletes_the_session_and_clears_the_cookie(
+    client: httpx.AsyncClient, insurup: FakeInsurUp
+) -> None:
+    await sign_in_cookie(client)
+    out = await client.delete("/api/v1/session", headers=CSRF)
+    assert out.status_code == 204
+    assert "max-age=0" in out.headers["set-cookie"].lower()
+    client.cookies.clear()
+    assert (await client.get("/api/v1/session")).status_code == 401
+
+
+async def test_logged_out_cookie_value_no_longer_works(
+    client: httpx.AsyncClient, insurup: FakeInsurUp
+) -> None:
+    await sign_in_cookie(client)
+    stolen = client.cookies.get("__Host-kasko_session")
+    await client.delete("/api/v1/session", headers=CSRF)
+    client.cookies.clear()
+    client.cookies.set("__Host-kasko_session", str(stolen))
+    assert (await client.get("/api/v1/session")).status_code == 401
+
+
+async def test_customer_profile_is_read_fresh_and_masks_identity(
+    client: httpx.AsyncClient, insurup: FakeInsurUp
+) -> None:
+    await sign_in_cookie(client)
+    before = insurup.router["me"].call_count
+    first = await client.get("/api/v1/customer")
+    await client.get("/api/v1/customer")
+    assert insurup.router["me"].call_count == before + 2
+    profile = first.json()
+    assert profile["fullName"] == "Ada Yılmaz"
+    assert profile["identityNumberMasked"] == "*********10"
+    assert "11111111110" not in first.text
+    assert "5321234567" not in first.text
+
+
+async def test_bearer_token_is_not_accepted_as_a_cookie_and_vice_versa(
+    client: httpx.AsyncClient, insurup: FakeInsurUp
+) -> None:
+    token = await sign_in_bearer(client)
+    client.cookies.set("__Host-kasko_session", token)
+    assert (await client.get("/api/v1/session")).status_code == 401
+
+
+async def test_plain_http_development_drops_secure_and_the_host_prefix(
+    make_app: AppFactory, settings: Settings, insurup: FakeInsurUp
+) -> None:
+    dev = settings.model_copy(update={"cookie_secure": False})
+    async with make_app(dev) as api:
+        started = await api.post("/api/v1/session", json=LOGIN_BODY, headers=CSRF)
+    cookie = started.headers["set-cookie"]
+    assert cookie.startswith("kasko_session=")
+    assert "secure" not in cookie.lower()
