@@ -84,13 +84,13 @@ def make_app(settings: Settings, insurup_router: respx.MockRouter) -> AppFactory
 
     @asynccontextmanager
     async def factory(
-        custom: Settings | None = None, *, raise_app_exceptions: bool = True
+        custom: Settings | None = None,
+        *,
+        raise_app_exceptions: bool = True,
+        use_sandbox: bool = False,
     ) -> AsyncIterator[httpx.AsyncClient]:
-        app = create_app(
-            custom or settings,
-            insurup_transport=httpx.MockTransport(insurup_router.async_handler),
-            configure_logs=False,
-        )
+        mock = None if use_sandbox else httpx.MockTransport(insurup_router.async_handler)
+        app = create_app(custom or settings, insurup_transport=mock, configure_logs=False)
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app, raise_app_exceptions=raise_app_exceptions)
             async with httpx.AsyncClient(transport=transport, base_url=PUBLIC) as client:

@@ -135,7 +135,7 @@ class _ResponseStream(httpx.AsyncByteStream):
                 yield chunk
         except (aiohttp.ClientError, OSError) as exc:
             self._response.close()  # never pool a connection whose body broke
-            raise map_aiohttp_error(exc, self._request) from exc
+            raise map_aiohttp_error(exc, self._request, reading_body=True) from exc
 
     async def aclose(self) -> None:
         # release() pools the connection if the body was fully read, else closes it.
@@ -189,13 +189,14 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         # aiohttp frames the body itself (Content-Length, or chunked for unsized streams)
         # and refuses a chunked stream when the header is already present.
         headers.popall("Transfer-Encoding", None)
-        data: bytes | AsyncIterator[bytes] | None
+        data: bytes | httpx.AsyncByteStream | None
         try:
             data = request.content or None
             single_write = headers.get("Expect", "").lower() != "100-continue"
-        except httpx.RequestNotRead:
-            data = _stream_body(request.stream)
-            single_write = False
+        except httpx.RequestNotRead:  # streamed body: aiohttp takes any async iterable
+            if not isinstance(request.stream, httpx.AsyncByteStream):
+                raise TypeError("AiohttpTransport needs an async request body") from None
+            data, single_write = request.stream, False
         phase = _Phase()
         try:
             response = await self._get_session().request(
@@ -227,12 +228,3 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         if self._session is not None:
             session, self._session = self._session, None
             await session.close()
-
-
-async def _stream_body(
-    stream: httpx.SyncByteStream | httpx.AsyncByteStream,
-) -> AsyncIterator[bytes]:
-    if not isinstance(stream, httpx.AsyncByteStream):
-        raise TypeError("AiohttpTransport needs an async request body")
-    async for chunk in stream:
-        yield chunk

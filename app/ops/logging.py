@@ -67,6 +67,8 @@ def configure(level: str) -> None:
     # Uvicorn's access log prints raw paths (payment callback tokens live in paths): ours
     # logs the route template instead.
     logging.getLogger("uvicorn.access").disabled = True
+    # httpx logs every request with its full URL; ours logs the operation instead.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True

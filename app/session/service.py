@@ -126,7 +126,12 @@ class SessionService:
             LOGINS.labels("login", "mfa_required").inc()
             return Started(session_id=session_id, record=record)
         await self._store.create(record)
-        await self._sign_in(record, answer)
+        try:
+            await self._sign_in(record, answer)
+        except BaseException:
+            # Half a sign-in is no session: nothing is left behind for the next request.
+            await self._store.delete(record)
+            raise
         LOGINS.labels("login", "authenticated").inc()
         return Started(session_id=session_id, record=record)
 

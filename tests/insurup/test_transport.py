@@ -306,9 +306,7 @@ async def test_connection_dropped_mid_body_raises_read_error() -> None:
     assert type(info.value) is httpx.ReadError
 
 
-async def test_post_on_keepalive_connection_server_closed_is_request_not_sent_no_byte_arrives() -> (
-    None
-):
+async def test_stale_keepalive_post_is_request_not_sent_and_no_byte_reaches_server() -> None:
     later: list[bytes] = []
     with listening_socket() as srv:
         serving = asyncio.create_task(serve_once_then_half_close(srv, later))
@@ -324,7 +322,7 @@ async def test_post_on_keepalive_connection_server_closed_is_request_not_sent_no
         assert later == []
 
 
-async def test_get_on_keepalive_connection_server_closed_reaches_server_so_not_never_sent() -> None:
+async def test_stale_keepalive_get_reaches_server_so_is_not_request_not_sent() -> None:
     later: list[bytes] = []
     with listening_socket() as srv:
         serving = asyncio.create_task(serve_once_then_half_close(srv, later))
