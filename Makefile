@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 REDIS_PORT ?= 6379
 export TEST_REDIS_URL ?= redis://127.0.0.1:$(REDIS_PORT)/0
 
-.PHONY: install run test check lint typecheck format openapi redis clean
+.PHONY: install run test check lint typecheck format openapi redis bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +34,7 @@ lint:
 	$(BIN)/ruff format --check .
 
 typecheck:
-	$(BIN)/mypy app tests
+	$(BIN)/mypy app tests bench
 
 check: install lint typecheck ## quick static checks
 
@@ -44,6 +44,9 @@ format:
 
 openapi: install ## regenerate openapi/openapi.json from the code
 	$(BIN)/python -m app.openapi_export
+
+bench: install ## measure the InsurUp transport (loopback only, about a minute)
+	$(BIN)/python -m bench.transport
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -110,6 +110,8 @@ def build_gateway(
         absolute_seconds=settings.session_absolute_seconds,
         mfa_max_attempts=settings.mfa_max_attempts,
         case_wait_seconds=settings.case_wait_seconds,
+        keys=keys,
+        call_timeout=settings.insurup_timeout_seconds,
     )
     return Gateway(
         settings=settings,

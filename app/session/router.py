@@ -120,8 +120,10 @@ async def verify_mfa(
     settings: SettingsDep,
 ) -> SessionRead:
     """Check the SMS code; on success the session is signed in."""
-    await sessions.verify_mfa(record=record, code=body.code, client_ip=client_ip(request))
-    return _session_view(record, settings)
+    signed_in = await sessions.verify_mfa(
+        record=record, code=body.code, client_ip=client_ip(request)
+    )
+    return _session_view(signed_in, settings)
 
 
 @router.get(

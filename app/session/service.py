@@ -22,6 +22,7 @@ from app.session.case import CaseKeeper
 from app.session.limits import LoginLimits
 from app.session.tokens import TokenKeeper
 from app.store.crypto import Sealer
+from app.store.keys import Keys
 from app.store.sessions import (
     Meta,
     SessionRecord,
@@ -33,6 +34,8 @@ from app.store.sessions import (
 )
 
 log = logging.getLogger("app.session")
+
+_POLL_SECONDS = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +77,12 @@ class SessionService:
         absolute_seconds: int,
         mfa_max_attempts: int,
         case_wait_seconds: float,
+        keys: Keys,
+        call_timeout: float,
     ) -> None:
+        self._keys = keys
+        # Long enough for verify-mfa, the profile read and the wait for the case step.
+        self._lock_seconds = call_timeout * 2 + case_wait_seconds + 5
         self._store = store
         self._client = client
         self._tokens = tokens
@@ -135,22 +143,61 @@ class SessionService:
         LOGINS.labels("login", "authenticated").inc()
         return Started(session_id=session_id, record=record)
 
-    async def verify_mfa(self, *, record: SessionRecord, code: str, client_ip: str) -> None:
+    async def verify_mfa(
+        self, *, record: SessionRecord, code: str, client_ip: str
+    ) -> SessionRecord:
+        """Check the SMS code; returns the signed-in session."""
         if record.meta.stage != "mfa_pending" or record.mfa_token is None:
             raise MfaNotPending()
         await self._limits.mfa(client_ip=client_ip)
+        lock = self._keys.mfa_lock(record.handle)
+        for _ in range(2):
+            owner = await self._store.try_lock(lock, seconds=self._lock_seconds)
+            if owner is not None:
+                try:
+                    return await self._verify_once(record, code)
+                finally:
+                    await self._store.unlock(lock, owner)
+            # A double submit: InsurUp's MFA token is single use, so let the first attempt
+            # finish and answer with its outcome instead of burning the token twice.
+            settled = await self._after_other_attempt(record.handle, lock)
+            if settled is None:
+                raise MfaNotPending("The sign-in has ended; sign in again")
+            if settled.meta.stage == "authenticated":
+                return settled
+            record = settled
+        raise MfaNotPending("Another attempt is still running; try again")
+
+    async def _after_other_attempt(self, handle: str, lock: str) -> SessionRecord | None:
+        # Another replica holds the lock, so no local event can tell us when it is done: poll,
+        # boundedly (the lease expires on its own if that replica died).
+        for _ in range(int(self._lock_seconds / _POLL_SECONDS)):
+            if not await self._store.is_locked(lock):
+                break
+            await asyncio.sleep(_POLL_SECONDS)
+        return await self._store.load(handle)
+
+    async def _verify_once(self, record: SessionRecord, code: str) -> SessionRecord:
+        current = await self._store.load(record.handle)
+        if current is None:
+            raise MfaNotPending("The sign-in has ended; sign in again")
+        if current.meta.stage == "authenticated":
+            return current
+        if current.mfa_token is None:
+            raise MfaNotPending()
         try:
-            pair = await self._client.verify_mfa(mfa_token=record.mfa_token, code=code)
+            pair = await self._client.verify_mfa(mfa_token=current.mfa_token, code=code)
         except UpstreamRejected as exc:
-            await self._count_failure(record)
+            await self._count_failure(current)
             raise MfaInvalid() from exc
         except InsurUpUnauthorized as exc:
-            # InsurUp no longer knows the MFA token (expired or used): start again.
-            await self._store.delete(record)
+            # InsurUp no longer knows the MFA token (expired): start again.
+            await self._store.delete(current)
             LOGINS.labels("mfa", "expired").inc()
             raise MfaNotPending("The SMS code has expired; sign in again") from exc
-        await self._sign_in(record, pair)
+        await self._sign_in(current, pair)
         LOGINS.labels("mfa", "authenticated").inc()
+        return current
 
     async def _count_failure(self, record: SessionRecord) -> None:
         failures = await self._store.count_mfa_failure(record.handle)

@@ -20,6 +20,9 @@ class Keys:
     def refresh_lock(self, handle: str) -> str:
         return f"{self.prefix}lock:refresh:{{{handle}}}"
 
+    def mfa_lock(self, handle: str) -> str:
+        return f"{self.prefix}lock:mfa:{{{handle}}}"
+
     def case_lock(self, customer_id: str) -> str:
         return f"{self.prefix}lock:case:{{{customer_id}}}"
 

@@ -5,6 +5,8 @@ import json
 import httpx
 import pytest
 
+from app.config import Settings
+from tests.conftest import AppFactory
 from tests.fake_insurup import FakeInsurUp
 from tests.helpers import CSRF, LOGIN_BODY, bearer, sign_in_bearer
 
@@ -133,3 +135,33 @@ async def test_login_rate_limit_per_identity_is_shared_and_says_when_to_retry(
     assert answer.json()["code"] == "rate_limited"
     assert int(answer.headers["retry-after"]) > 0
     assert insurup.router["login"].call_count == 5
+
+
+async def test_login_rate_limit_is_shared_by_replicas(
+    make_app: AppFactory, insurup: FakeInsurUp
+) -> None:
+    async with make_app() as one, make_app() as two:
+        statuses = [
+            (
+                await (one if i % 2 else two).post("/api/v1/session", json=LOGIN_BODY, headers=CSRF)
+            ).status_code
+            for i in range(6)
+        ]
+    assert statuses == [202] * 5 + [429]
+
+
+async def test_login_rate_limit_per_ip_counts_every_identity(
+    make_app: AppFactory, settings: Settings, insurup: FakeInsurUp
+) -> None:
+    tight = settings.model_copy(update={"login_rate_limit_per_ip": "3/minute"})
+    identities = ["11111111110", "10000000146", "10000000214", "20000000046"]
+    async with make_app(tight) as api:
+        statuses = [
+            (
+                await api.post(
+                    "/api/v1/session", json={**LOGIN_BODY, "identityNumber": tckn}, headers=CSRF
+                )
+            ).status_code
+            for tckn in identities
+        ]
+    assert statuses == [202, 202, 202, 429]

@@ -180,3 +180,42 @@ async def test_plain_http_development_drops_secure_and_the_host_prefix(
     cookie = started.headers["set-cookie"]
     assert cookie.startswith("kasko_session=")
     assert "secure" not in cookie.lower()
+
+
+async def test_a_double_submitted_code_on_two_replicas_signs_in_once(
+    make_app: AppFactory, insurup: FakeInsurUp
+) -> None:
+    import asyncio
+
+    async with make_app() as one, make_app() as two:
+        started = await one.post(
+            "/api/v1/session", json=LOGIN_BODY, headers={"X-Session-Transport": "bearer"}
+        )
+        token = started.json()["sessionToken"]
+        answers = await asyncio.gather(
+            *[
+                (one if i % 2 else two).post(
+                    "/api/v1/session/mfa", json={"code": "123456"}, headers=bearer(token)
+                )
+                for i in range(10)
+            ]
+        )
+        # Those that overlap the first attempt share its success; those that arrive after it
+        # find no pending sign-in (409). None burns the single-use token or ends the session.
+        assert {a.status_code for a in answers} <= {200, 409}
+        assert any(a.status_code == 200 for a in answers)
+        assert {a.json()["code"] for a in answers if a.status_code == 409} <= {"mfa_not_pending"}
+        assert insurup.router["verify"].call_count == 1
+        assert (await two.get("/api/v1/customer", headers=bearer(token))).status_code == 200
+
+
+async def test_an_expired_mfa_token_ends_the_pending_sign_in(
+    client: httpx.AsyncClient, insurup: FakeInsurUp
+) -> None:
+    await client.post("/api/v1/session", json=LOGIN_BODY, headers=CSRF)
+    insurup.router["verify"].side_effect = None
+    insurup.router["verify"].return_value = httpx.Response(401)
+    answer = await client.post("/api/v1/session/mfa", json={"code": "123456"}, headers=CSRF)
+    assert answer.status_code == 409
+    assert answer.json()["code"] == "mfa_not_pending"
+    assert (await client.get("/api/v1/session")).status_code == 401

@@ -1,0 +1,71 @@
+"""Over real HTTP: uvicorn serves the sandbox and two gateway replicas on free loopback ports,
+sharing one real Redis; the gateway reaches InsurUp through its production transport."""
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+import uvicorn
+from fastapi import FastAPI
+
+from app.config import Settings
+from app.main import create_app
+from app.sandbox import create_sandbox_app
+from tests.helpers import LOGIN_BODY, bearer
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@asynccontextmanager
+async def serving(app: FastAPI) -> AsyncIterator[str]:
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
+    )
+    task = asyncio.create_task(server.serve())
+    for _ in range(200):
+        if server.started:
+            break
+        await asyncio.sleep(0.01)
+    assert server.started, "uvicorn did not start"
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 10)
+
+
+async def test_sign_in_on_one_replica_and_continue_on_the_other(settings: Settings) -> None:
+    async with serving(create_sandbox_app()) as insurup:
+        remote = settings.model_copy(
+            update={"insurup_base_url": insurup, "public_base_url": "http://127.0.0.1"}
+        )
+        one_app = create_app(remote, configure_logs=False)
+        two_app = create_app(remote, configure_logs=False)
+        async with serving(one_app) as one, serving(two_app) as two, httpx.AsyncClient() as web:
+            started = await web.post(
+                f"{one}/api/v1/session", json=LOGIN_BODY, headers={"X-Session-Transport": "bearer"}
+            )
+            assert started.status_code == 202, started.text
+            token = started.json()["sessionToken"]
+            verified = await web.post(
+                f"{two}/api/v1/session/mfa", json={"code": "123456"}, headers=bearer(token)
+            )
+            assert verified.status_code == 200, verified.text
+            assert len(verified.json()["caseId"]) == 24
+            answers = await asyncio.gather(
+                *[
+                    web.get(f"{(one, two)[i % 2]}/api/v1/customer", headers=bearer(token))
+                    for i in range(20)
+                ]
+            )
+            assert {a.status_code for a in answers} == {200}
+            assert answers[0].headers["x-request-id"]
+            session = await web.get(f"{one}/api/v1/session", headers=bearer(token))
+            assert session.json()["caseId"] == verified.json()["caseId"]
