@@ -2,8 +2,8 @@
 the services built on them. Tests build their own app and may hand in an InsurUp transport."""
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 
 import httpx
@@ -125,7 +125,9 @@ def build_gateway(
     )
 
 
-def lifespan_for(settings: Settings, *, insurup_transport: httpx.AsyncBaseTransport | None = None):  # type: ignore[no-untyped-def]
+def lifespan_for(
+    settings: Settings, *, insurup_transport: httpx.AsyncBaseTransport | None = None
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         gateway = build_gateway(settings, insurup_transport=insurup_transport)

@@ -52,7 +52,11 @@ class CaseKeeper:
         self._tokens = tokens
         self._keys = keys
         self._channels = channels
-        self._lease = call_timeout * 2 + 5
+        # The lease must outlive the slowest honest step (a read with its retries, a refresh,
+        # the create): if it lapsed under a live holder, a second replica could create again.
+        self._lease = call_timeout * 6 + 5
+        # Vehicle and quote calls wait this long for the step before answering 503.
+        self._gate_wait = call_timeout * 3
         self._inflight: dict[str, asyncio.Task[CaseOutcome]] = {}
 
     async def ensure(self, record: SessionRecord) -> CaseOutcome:
@@ -60,10 +64,10 @@ class CaseKeeper:
         if record.case is not None:
             return record.case
         try:
-            outcome = await asyncio.shield(self.start(record))
+            outcome = await asyncio.wait_for(asyncio.shield(self.start(record)), self._gate_wait)
         except SessionExpired:
             raise
-        except GatewayError as exc:
+        except (GatewayError, TimeoutError) as exc:
             raise UpstreamError(
                 "The sale could not be prepared at the insurance platform; try again shortly",
                 status=503,

@@ -16,7 +16,6 @@ from app.http.deps import (
     client_ip,
 )
 from app.http.responses import UPSTREAM, problems
-from app.insurup.models import Customer
 from app.session.schemas import (
     CustomerRead,
     LoginCreate,
@@ -27,7 +26,7 @@ from app.session.schemas import (
 )
 from app.session.service import LoginForm
 from app.store.sessions import SessionRecord
-from app.validation import mask_identity, mask_phone, national_mobile_digits
+from app.validation import national_mobile_digits
 
 router = APIRouter(prefix="/api/v1", tags=["session"], dependencies=[Depends(browser_guard)])
 
@@ -167,21 +166,6 @@ async def logout(
     return done
 
 
-def _customer_view(customer: Customer) -> CustomerRead:
-    identity = customer.tax_number or customer.identity_number
-    phone = customer.primary_phone_number or {}
-    number = str(phone.get("number") or "")
-    return CustomerRead(
-        customer_id=customer.id,
-        customer_type=customer.customer_kind,
-        full_name=customer.display_name or None,
-        identity_number_masked=mask_identity(str(identity)) if identity else None,
-        birth_date=customer.birth_date,
-        email=customer.primary_email,
-        phone_number_masked=mask_phone(f"90{number}") if number else None,
-    )
-
-
 @router.get(
     "/customer",
     response_model=CustomerRead,
@@ -189,4 +173,4 @@ def _customer_view(customer: Customer) -> CustomerRead:
 )
 async def read_customer(record: SignedIn, sessions: SessionsDep) -> CustomerRead:
     """The signed-in customer's profile, read fresh from InsurUp."""
-    return _customer_view(await sessions.customer(record))
+    return CustomerRead.of(await sessions.customer(record))

@@ -6,9 +6,12 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic.alias_generators import to_camel
 
+from app.insurup.models import Customer
 from app.validation import (
     BirthDate,
     TrMobile,
+    mask_identity,
+    mask_phone,
     normalize_foreign_id,
     normalize_tckn,
     normalize_vkn,
@@ -106,3 +109,17 @@ class CustomerRead(_Api):
     birth_date: date | None
     email: str | None
     phone_number_masked: str | None
+
+    @classmethod
+    def of(cls, customer: Customer) -> "CustomerRead":
+        identity = customer.tax_number or customer.identity_number
+        number = str((customer.primary_phone_number or {}).get("number") or "")
+        return cls(
+            customer_id=customer.id,
+            customer_type=customer.customer_kind,
+            full_name=customer.display_name or None,
+            identity_number_masked=mask_identity(str(identity)) if identity else None,
+            birth_date=customer.birth_date,
+            email=customer.primary_email,
+            phone_number_masked=mask_phone(f"90{number}") if number else None,
+        )

@@ -81,8 +81,8 @@ class SessionService:
         call_timeout: float,
     ) -> None:
         self._keys = keys
-        # Long enough for verify-mfa, the profile read and the wait for the case step.
-        self._lock_seconds = call_timeout * 2 + case_wait_seconds + 5
+        # Long enough for verify-mfa, the profile read with its retries and the case wait.
+        self._lock_seconds = call_timeout * 5 + case_wait_seconds + 5
         self._store = store
         self._client = client
         self._tokens = tokens

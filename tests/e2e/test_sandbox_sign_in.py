@@ -1,5 +1,7 @@
 """The gateway against the built-in InsurUp sandbox (in process): the real contract, no mocks."""
 
+import functools
+
 import httpx
 import pytest
 
@@ -15,10 +17,7 @@ def sandbox_settings(settings: Settings) -> Settings:
 
 @pytest.fixture
 def sandbox_app(sandbox_settings: Settings, make_app: AppFactory) -> AppFactory:
-    def factory() -> object:
-        return make_app(sandbox_settings, use_sandbox=True)
-
-    return factory  # type: ignore[return-value]
+    return functools.partial(make_app, sandbox_settings, use_sandbox=True)
 
 
 async def test_demo_customer_signs_in_and_gets_a_new_case(sandbox_app: AppFactory) -> None:
