@@ -12,6 +12,11 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SANDBOX = "sandbox"
+# The built-in simulator's packages, used when no groups are configured in development.
+SANDBOX_COVERAGE_GROUPS = {
+    "65f1c0ffee0ddba11ca5e0aa": "Genişletilmiş Kasko",
+    "65f1c0ffee0ddba11ca5e0bb": "Dar Kasko",
+}
 MEMORY_STORE = "memory://"
 
 PaymentMethod = Literal["3d-secure", "third-party-3d-secure", "insurance-company-redirect"]
@@ -82,6 +87,14 @@ class Settings(BaseSettings):
     mfa_rate_limit_per_ip: str = "30/minute"
     mfa_max_attempts: int = Field(default=5, ge=1, le=20)
 
+    # Server-Sent Events of a quote: one InsurUp poll per interval per replica, whatever the
+    # number of subscribers; a stream ends with `timeout` after the limit.
+    quote_poll_seconds: float = Field(default=2.0, gt=0, le=60)
+    quote_stream_seconds: float = Field(default=300.0, gt=0, le=3600)
+
+    # Brands, models and coverage choices change rarely; an hour keeps InsurUp calls few.
+    reference_cache_seconds: int = Field(default=3600, ge=0, le=86400)
+
     log_level: str = "INFO"
 
     _split = field_validator(
@@ -139,6 +152,19 @@ class Settings(BaseSettings):
         if missing:
             raise ValueError("production refuses to start without: " + "; ".join(missing))
         return self
+
+    @property
+    def coverage_groups(self) -> list[tuple[str, str]]:
+        """(id, name) of the agency's kasko packages; names default to the id."""
+        ids = self.coverage_group_ids or (
+            list(SANDBOX_COVERAGE_GROUPS) if self.uses_sandbox else []
+        )
+        names = self.coverage_group_names or [
+            SANDBOX_COVERAGE_GROUPS.get(group_id, group_id) for group_id in ids
+        ]
+        return [
+            (group_id, names[i] if i < len(names) else group_id) for i, group_id in enumerate(ids)
+        ]
 
     @property
     def uses_sandbox(self) -> bool:

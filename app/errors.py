@@ -10,6 +10,11 @@ GatewayError
  ├── MfaInvalid                  400 mfa_invalid
  ├── MfaNotPending               409 mfa_not_pending
  ├── NotFound                    404 not_found
+ ├── VehicleNotFound             404 vehicle_not_found
+ ├── VehicleDetailsRequired      422 vehicle_details_required (field errors)
+ ├── IdempotencyKeyRequired      400 idempotency_key_required
+ ├── IdempotencyKeyReused        422 idempotency_key_reused
+ ├── RequestInProgress           409 request_in_progress
  ├── UpstreamRejected            4xx upstream_rejected (InsurUp's user-facing detail)
  ├── UpstreamError               502/503 upstream_error
  ├── UpstreamTimeout             504 upstream_timeout
@@ -82,6 +87,30 @@ class MfaNotPending(GatewayError):
 
 class NotFound(GatewayError):
     status, code, title = 404, "not_found", "Not found"
+
+
+class VehicleNotFound(GatewayError):
+    status, code, title = 404, "vehicle_not_found", "No vehicle was found for this plate"
+
+
+class VehicleDetailsRequired(GatewayError):
+    status, code, title = 422, "vehicle_details_required", "Some vehicle details are needed"
+
+
+class IdempotencyKeyRequired(GatewayError):
+    status, code, title = 400, "idempotency_key_required", "The Idempotency-Key header is required"
+
+
+class IdempotencyKeyReused(GatewayError):
+    status, code, title = (
+        422,
+        "idempotency_key_reused",
+        "This Idempotency-Key was used with another request",
+    )
+
+
+class RequestInProgress(GatewayError):
+    status, code, title = 409, "request_in_progress", "The same request is still running"
 
 
 class UpstreamRejected(GatewayError):

@@ -13,14 +13,20 @@ from fastapi import FastAPI
 from app.config import MEMORY_STORE, Settings
 from app.insurup.client import InsurUpClient
 from app.insurup.transport import AiohttpTransport
+from app.quotes.events import QuoteWatcher
+from app.quotes.normalize import QuoteNormalizer
+from app.quotes.service import QuoteService
 from app.session.case import CaseKeeper
 from app.session.limits import LoginLimits, open_limit_storage
 from app.session.service import SessionService
 from app.session.tokens import TokenKeeper
+from app.store.cache import ReferenceCache
 from app.store.connection import open_redis
 from app.store.crypto import Sealer
+from app.store.idempotency import IdempotencyStore
 from app.store.keys import Keys
 from app.store.sessions import SessionStore
+from app.vehicles.service import VehicleService
 
 log = logging.getLogger("app.lifespan")
 
@@ -39,6 +45,10 @@ class Gateway:
     tokens: TokenKeeper
     cases: CaseKeeper
     sessions: SessionService
+    vehicles: VehicleService
+    idempotency: IdempotencyStore
+    quotes: QuoteService
+    watcher: QuoteWatcher
 
 
 def _insurup_http(
@@ -113,7 +123,24 @@ def build_gateway(
         keys=keys,
         call_timeout=settings.insurup_timeout_seconds,
     )
+    cache = ReferenceCache(redis, keys=keys, ttl_seconds=settings.reference_cache_seconds)
+    vehicles = VehicleService(client=insurup, tokens=tokens, cache=cache)
+    idempotency = IdempotencyStore(redis, keys=keys)
+    quotes = QuoteService(
+        client=insurup,
+        tokens=tokens,
+        idempotency=idempotency,
+        normalizer=QuoteNormalizer(enabled_methods=settings.enabled_payment_methods),
+        coverage_groups=settings.coverage_groups,
+        channels={"cookie": settings.channel_cookie, "bearer": settings.channel_bearer},
+        call_timeout=settings.insurup_timeout_seconds,
+        cache=cache,
+    )
     return Gateway(
+        vehicles=vehicles,
+        idempotency=idempotency,
+        quotes=quotes,
+        watcher=QuoteWatcher(interval=settings.quote_poll_seconds),
         settings=settings,
         redis=redis,
         http=http,
@@ -139,6 +166,7 @@ def lifespan_for(
         try:
             yield
         finally:
+            await gateway.watcher.aclose()
             await gateway.cases.aclose()
             await gateway.http.aclose()
             await gateway.redis.aclose()

@@ -13,7 +13,9 @@ from app.http.responses import use_problem_media_type
 from app.lifespan import lifespan_for
 from app.ops import router as ops
 from app.ops.logging import configure as configure_logging
+from app.quotes import router as quotes
 from app.session import router as session
+from app.vehicles import router as vehicles
 
 DESCRIPTION = """\
 The kasko sales gateway: a backend-for-frontend between an insurance agency's web and mobile
@@ -41,6 +43,8 @@ def create_app(
     problems.install(app)
     _document_problems(app)
     app.include_router(session.router)
+    app.include_router(vehicles.router)
+    app.include_router(quotes.router)
     app.include_router(ops.router)
     app.add_middleware(
         CORSMiddleware,

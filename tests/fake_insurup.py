@@ -7,6 +7,7 @@ assert on `router["refresh"].call_count` and friends.
 import itertools
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 import respx
@@ -39,6 +40,10 @@ class FakeInsurUp:
     live_refresh: set[str] = field(default_factory=set)
     used_refresh: list[str] = field(default_factory=list)
     cases: list[dict[str, object]] = field(default_factory=list)
+    vehicles: list[dict[str, Any]] = field(default_factory=list)
+    proposal_products: list[dict[str, Any]] = field(default_factory=list)
+    created_proposals: list[dict[str, Any]] = field(default_factory=list)
+    created_vehicles: list[dict[str, Any]] = field(default_factory=list)
     created_cases: int = 0
     _counter: "itertools.count[int]" = field(default_factory=lambda: itertools.count(1))
 
@@ -106,6 +111,108 @@ class FakeInsurUp:
         self.created_cases += 1
         return httpx.Response(200, json=CASE_ID)
 
+    def vehicle_list(self, request: httpx.Request) -> httpx.Response:
+        if not self._authorized(request):
+            return problem(401, "unauthorized")
+        return httpx.Response(200, json=self.vehicles)
+
+    def lookup(self, request: httpx.Request) -> httpx.Response:
+        if not self._authorized(request):
+            return problem(401, "unauthorized")
+        body = json.loads(request.content)
+        if body["plate"] != {"city": 34, "code": "ABC123"}:
+            return problem(404, "resource-not-found", "Araç bulunamadı")
+        return httpx.Response(200, json=LOOKUP_CLIO)
+
+    def create_vehicle(self, request: httpx.Request) -> httpx.Response:
+        if not self._authorized(request):
+            return problem(401, "unauthorized")
+        self.created_vehicles.append(json.loads(request.content))
+        return httpx.Response(200, json={"id": VEHICLE_ID})
+
+    def create_proposal(self, request: httpx.Request) -> httpx.Response:
+        if not self._authorized(request):
+            return problem(401, "unauthorized")
+        self.created_proposals.append(json.loads(request.content))
+        return httpx.Response(200, json={"proposalId": PROPOSAL_ID})
+
+    def read_proposal(self, request: httpx.Request) -> httpx.Response:
+        if not self._authorized(request):
+            return problem(401, "unauthorized")
+        if not request.url.path.endswith(PROPOSAL_ID):
+            return problem(404, "resource-not-found")
+        return httpx.Response(
+            200,
+            json={
+                "proposalId": PROPOSAL_ID,
+                "productBranch": "KASKO",
+                "state": "ACTIVE",
+                "products": self.proposal_products,
+            },
+        )
+
+
+def product(
+    product_id: str,
+    *,
+    state: str = "ACTIVE",
+    insurer: tuple[int, str] = (7, "Anadolu Sigorta"),
+    premiums: tuple[float, ...] = (9000.0, 9200.0),
+    product_type: str = "WEB_SERVICE",
+    options: tuple[str, ...] = ("ASYNC_3D_SECURE", "ASYNC_INSURANCE_COMPANY_REDIRECT"),
+    error: str | None = None,
+) -> dict[str, Any]:
+    """An InsurUp `products[]` item (contract field names)."""
+    return {
+        "id": product_id,
+        "insuranceCompanyId": insurer[0],
+        "insuranceCompanyName": insurer[1],
+        "insuranceCompanyLogo": f"https://cdn.example/{insurer[0]}.svg",
+        "productId": 2218,
+        "productName": "Kasko",
+        "productType": product_type,
+        "state": state,
+        "premiums": [
+            {
+                "installmentNumber": [1, 3, 6][i],
+                "netPremium": amount - 500,
+                "grossPremium": amount,
+                "commission": 1234.5,
+                "exchangeRate": 1,
+                "currency": "TURKISH_LIRA",
+                "insuranceCompanyProposalNumber": f"P-{product_id}-{i}",
+            }
+            for i, amount in enumerate(
+                premiums if state in ("ACTIVE", "PURCHASING", "PURCHASED") else ()
+            )
+        ],
+        "supportedPaymentOptions": list(options),
+        "policyId": None,
+        "errorMessage": error,
+        "coverageGroupId": "65f1c0ffee0ddba11ca5e0aa",
+        "coverageGroupName": "Genişletilmiş Kasko",
+        "needsInvestigationByCompany": False,
+    }
+
+
+PROPOSAL_ID = "6911d24a134c60468e941880"
+
+LOOKUP_CLIO = {
+    "plate": {"city": 34, "code": "ABC123"},
+    "documentSerial": {"code": "AB", "number": "123456"},
+    "model": {
+        "brand": {"value": "052", "text": "RENAULT"},
+        "year": 2021,
+        "type": {"value": "052-118", "text": "CLIO"},
+    },
+    "fuelType": "GASOLINE",
+    "utilizationStyle": "PRIVATE_CAR",
+    "registrationDate": "2021-03-15",
+    "chassis": "VF1RJA00000000001",
+    "engine": "H4D000001",
+}
+VEHICLE_ID = "0d9e2c1a-6b7f-4c3e-8a21-5f4e3d2c1b0a"
+
 
 def install(router: respx.MockRouter) -> FakeInsurUp:
     fake = FakeInsurUp(router=router)
@@ -118,4 +225,28 @@ def install(router: respx.MockRouter) -> FakeInsurUp:
         side_effect=fake.create_case
     )
     router.get("/", name="root").mock(return_value=httpx.Response(404))
+    router.get("/api/customers/me/vehicles", name="vehicles").mock(side_effect=fake.vehicle_list)
+    router.post(f"/api/customers/{CUSTOMER_ID}/vehicles/external-lookup", name="lookup").mock(
+        side_effect=fake.lookup
+    )
+    router.post(f"/api/customers/{CUSTOMER_ID}/vehicles", name="vehicle_create").mock(
+        side_effect=fake.create_vehicle
+    )
+    router.post("/api/proposals", name="proposal_create").mock(side_effect=fake.create_proposal)
+    router.get(path__regex=r"^/api/proposals/[^/]+$", name="proposal").mock(
+        side_effect=fake.read_proposal
+    )
+    router.get("/api/vehicle-parameters/brands", name="brands").mock(
+        return_value=httpx.Response(
+            200,
+            json=[
+                {"value": "052", "text": "RENAULT"},
+                {"value": "020", "text": "FIAT"},
+                {"value": "052", "text": "RENAULT"},
+            ],
+        )
+    )
+    router.get("/api/vehicle-parameters/models", name="models").mock(
+        return_value=httpx.Response(200, json=[{"value": "052-118", "text": "CLIO"}])
+    )
     return fake

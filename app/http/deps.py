@@ -8,8 +8,10 @@ from fastapi import Depends, Request
 from app.config import Settings
 from app.errors import CsrfRequired, NotAuthenticated, OriginNotAllowed
 from app.lifespan import Gateway
+from app.quotes.service import QuoteService
 from app.session.service import SessionService
 from app.store.sessions import SessionRecord, Transport
+from app.vehicles.service import VehicleService
 
 _UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -30,8 +32,18 @@ def get_sessions(gateway: GatewayDep) -> SessionService:
     return gateway.sessions
 
 
+def get_vehicles(gateway: GatewayDep) -> VehicleService:
+    return gateway.vehicles
+
+
+def get_quotes(gateway: GatewayDep) -> QuoteService:
+    return gateway.quotes
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+QuotesDep = Annotated[QuoteService, Depends(get_quotes)]
 SessionsDep = Annotated[SessionService, Depends(get_sessions)]
+VehiclesDep = Annotated[VehicleService, Depends(get_vehicles)]
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,12 +50,14 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 def use_problem_media_type(spec: dict[str, Any]) -> dict[str, Any]:
-    """FastAPI files every response model under `application/json`; errors are really sent
-    as `application/problem+json`, so the document says that."""
+    """FastAPI files every response model under the route's media type; errors are really
+    sent as `application/problem+json`, so the document says that."""
     for operations in spec.get("paths", {}).values():
         for operation in operations.values():
             for status, response in operation.get("responses", {}).items():
                 content = response.get("content", {})
-                if status[0] in "45" and "application/json" in content:
-                    content["application/problem+json"] = content.pop("application/json")
+                media = next((m for m in content if m != "application/problem+json"), None)
+                # Errors of every route (event streams included) are problem+json.
+                if status[0] in "45" and media is not None:
+                    content["application/problem+json"] = content.pop(media)
     return spec

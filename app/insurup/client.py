@@ -4,6 +4,7 @@ import asyncio
 import logging
 import time
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import orjson
@@ -13,7 +14,9 @@ from app.context import request_id_var
 from app.errors import UpstreamError
 from app.insurup.errors import error_for_graphql, error_for_status, error_for_transport
 from app.insurup.models import CaseItem, Customer, LoginRequest, MfaChallenge, TokenPair
+from app.insurup.proposals import ProposalWire
 from app.insurup.transport import request_never_sent
+from app.insurup.vehicles import LookupWire, Parameter, VehicleWire
 from app.ops.metrics import INSURUP_CALLS, INSURUP_SECONDS
 
 log = logging.getLogger("app.insurup")
@@ -47,6 +50,24 @@ def _parse(model: type[Any], data: Any) -> Any:
         return model.model_validate(data)
     except ValidationError as exc:
         raise UpstreamError("The insurance platform sent an unexpected answer") from exc
+
+
+def _parse_list(model: type[Any], data: Any) -> list[Any]:
+    if not isinstance(data, list):
+        raise UpstreamError("The insurance platform sent an unexpected answer")
+    return [_parse(model, item) for item in data]
+
+
+def _id_of(answer: Any, *names: str) -> str:
+    """Created-resource answers: `{"id": ...}`, `{"proposalId": ...}` or a bare string."""
+    if isinstance(answer, str) and answer:
+        return answer
+    if isinstance(answer, dict):
+        for name in names:
+            value = answer.get(name)
+            if isinstance(value, str) and value:
+                return value
+    raise UpstreamError("The insurance platform sent an unexpected answer")
 
 
 class InsurUpClient:
@@ -124,6 +145,114 @@ class InsurUpClient:
             return str(answer["id"])
         return None
 
+    # -- vehicles ------------------------------------------------------------------------------
+
+    async def vehicles(self, *, token: str) -> list[VehicleWire]:
+        body = await self._json("vehicles_list", "GET", "/api/customers/me/vehicles", token=token)
+        return _parse_list(VehicleWire, body)
+
+    async def lookup_vehicle(
+        self, *, token: str, customer_id: str, plate: dict[str, Any], serial: dict[str, str] | None
+    ) -> LookupWire:
+        request: dict[str, Any] = {"customerId": customer_id, "plate": plate}
+        if serial is not None:
+            request["documentSerial"] = serial
+        body = await self._json(
+            "vehicle_lookup",
+            "POST",
+            f"/api/customers/{_seg(customer_id)}/vehicles/external-lookup",
+            token=token,
+            json=request,
+            read_only=True,  # a lookup changes nothing, so it may be asked again
+        )
+        return _parse(LookupWire, body)  # type: ignore[no-any-return]
+
+    async def create_vehicle(self, *, token: str, customer_id: str, body: dict[str, Any]) -> str:
+        answer = await self._json(
+            "vehicle_create",
+            "POST",
+            f"/api/customers/{_seg(customer_id)}/vehicles",
+            token=token,
+            json=body,
+        )
+        return _id_of(answer, "id")
+
+    async def brands(self, *, token: str) -> list[Parameter]:
+        body = await self._json("brands", "GET", "/api/vehicle-parameters/brands", token=token)
+        return _parse_list(Parameter, body)
+
+    async def models(self, *, token: str, brand_reference: str, year: int) -> list[Parameter]:
+        body = await self._json(
+            "models",
+            "GET",
+            "/api/vehicle-parameters/models",
+            token=token,
+            params={"brandReference": brand_reference, "year": str(year)},
+        )
+        return _parse_list(Parameter, body)
+
+    async def coverage_choices(
+        self, *, token: str, utilization_ordinal: int | None
+    ) -> list[dict[str, Any]]:
+        params = (
+            None
+            if utilization_ordinal is None
+            else {"vehicleUtilizationStyle": str(utilization_ordinal)}
+        )
+        body = await self._json(
+            "coverage_choices", "GET", "/api/coverage-choices:kasko", token=token, params=params
+        )
+        if not isinstance(body, list):
+            raise UpstreamError("The insurance platform sent an unexpected answer")
+        return [item for item in body if isinstance(item, dict)]
+
+    # -- proposals -----------------------------------------------------------------------------
+
+    async def create_proposal(self, *, token: str, body: dict[str, Any]) -> str:
+        answer = await self._json(
+            "proposal_create", "POST", "/api/proposals", token=token, json=body
+        )
+        return _id_of(answer, "proposalId", "id")
+
+    async def proposal(self, *, token: str, proposal_id: str) -> ProposalWire:
+        body = await self._json(
+            "proposal_get", "GET", f"/api/proposals/{_seg(proposal_id)}", token=token
+        )
+        return _parse(ProposalWire, body)  # type: ignore[no-any-return]
+
+    async def product_coverage(
+        self, *, token: str, proposal_id: str, product_id: str
+    ) -> dict[str, Any]:
+        body = await self._json(
+            "product_coverage",
+            "GET",
+            f"/api/proposals/{_seg(proposal_id)}/products/{_seg(product_id)}/coverage",
+            token=token,
+        )
+        coverage = body.get("coverage") if isinstance(body, dict) else None
+        return coverage if isinstance(coverage, dict) else {}
+
+    async def premium_detail(
+        self, *, token: str, proposal_id: str, product_id: str, installment: int
+    ) -> dict[str, Any]:
+        body = await self._json(
+            "premium_detail",
+            "GET",
+            f"/api/proposals/{_seg(proposal_id)}/products/{_seg(product_id)}"
+            f"/premium-detail/{installment}",
+            token=token,
+        )
+        return body if isinstance(body, dict) else {}
+
+    async def retry_product(self, *, token: str, proposal_id: str, product_id: str) -> None:
+        await self._json(
+            "product_retry",
+            "POST",
+            f"/api/proposals/{_seg(proposal_id)}/products/{_seg(product_id)}/retry",
+            token=token,
+            json={"proposalId": proposal_id, "proposalProductId": product_id},
+        )
+
     async def reachable(self) -> bool:
         """Whether InsurUp answers HTTP at all (any status will do); for readiness reports."""
         try:
@@ -152,6 +281,7 @@ class InsurUpClient:
         token: str | None = None,
         json: object | None = None,
         read_only: bool | None = None,
+        params: dict[str, str] | None = None,
     ) -> Any:
         response = await self._send(
             operation,
@@ -160,6 +290,7 @@ class InsurUpClient:
             token=token,
             json=json,
             read_only=method == "GET" if read_only is None else read_only,
+            params=params,
         )
         if response.status_code == 204 or not response.content:
             return None
@@ -179,6 +310,7 @@ class InsurUpClient:
         token: str | None,
         json: object | None,
         read_only: bool,
+        params: dict[str, str] | None = None,
     ) -> httpx.Response:
         headers = {"X-Request-ID": request_id_var.get(), "Accept-Language": "tr-TR"}
         if token is not None:
@@ -190,7 +322,9 @@ class InsurUpClient:
         while True:
             started = time.perf_counter()
             try:
-                response = await self._http.request(method, path, content=content, headers=headers)
+                response = await self._http.request(
+                    method, path, content=content, headers=headers, params=params
+                )
             except httpx.TransportError as exc:
                 INSURUP_SECONDS.labels(operation).observe(time.perf_counter() - started)
                 retry = _may_retry_failure(exc, read_only=read_only, attempt=attempt)
@@ -222,6 +356,11 @@ class InsurUpClient:
                     raise error_for_status(response)
             await asyncio.sleep(_READ_RETRY_PAUSES[min(attempt, len(_READ_RETRY_PAUSES) - 1)])
             attempt += 1
+
+
+def _seg(value: str) -> str:
+    """One path segment: ids come from customers, so nothing in them may change the path."""
+    return quote(value, safe="")
 
 
 def _may_retry_failure(exc: httpx.TransportError, *, read_only: bool, attempt: int) -> bool:

@@ -17,11 +17,11 @@ CustomerKind = Literal["individual", "company", "foreign"]
 DEFAULT_ACCESS_SECONDS = 600
 
 
-class _Wire(BaseModel):
+class Wire(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
 
 
-class TokenPair(_Wire):
+class TokenPair(Wire):
     access_token: str = Field(alias="accessToken", min_length=1)
     refresh_token: str | None = Field(default=None, alias="refreshToken")
     expires_in: int | None = Field(default=None, alias="expiresIn")
@@ -36,12 +36,12 @@ class TokenPair(_Wire):
         return exp if exp is not None else issued + DEFAULT_ACCESS_SECONDS
 
 
-class MfaChallenge(_Wire):
+class MfaChallenge(Wire):
     token: str = Field(min_length=1)
     customer_id: str | None = Field(default=None, alias="customerId")
 
 
-class Customer(_Wire):
+class Customer(Wire):
     id: str
     kind: str | None = Field(default=None, alias="$type")
     type_: str | None = Field(default=None, alias="type")
@@ -63,7 +63,7 @@ class Customer(_Wire):
         return self.full_name or self.title or ""
 
 
-class CaseItem(_Wire):
+class CaseItem(Wire):
     id: str | None = None
     status: str | None = None
     type: str | None = None

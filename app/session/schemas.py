@@ -3,9 +3,9 @@
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
-from pydantic.alias_generators import to_camel
+from pydantic import Field, ValidationInfo, field_validator
 
+from app.http.schemas import ApiModel
 from app.insurup.models import Customer
 from app.validation import (
     BirthDate,
@@ -25,14 +25,7 @@ _IDENTITY_RULES = {
 }
 
 
-class _Api(BaseModel):
-    # Personal data must not come back in validation errors or reprs.
-    model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, hide_input_in_errors=True
-    )
-
-
-class LoginCreate(_Api):
+class LoginCreate(ApiModel):
     customer_type: Literal["individual", "company", "foreign"] = Field(
         description="`individual` (TCKN), `company` (VKN) or `foreign` (foreign id / passport)"
     )
@@ -71,20 +64,20 @@ class LoginCreate(_Api):
         return None if value is None else validate_birth_date(value)
 
 
-class MfaVerify(_Api):
+class MfaVerify(ApiModel):
     code: str = Field(
         pattern=r"^\d{4,8}$", description="The code from the SMS", examples=["123456"]
     )
 
 
-class LoginPending(_Api):
+class LoginPending(ApiModel):
     status: Literal["mfa_required"] = "mfa_required"
     session_token: str | None = Field(
         default=None, description="Only for `X-Session-Transport: bearer` sign-ins"
     )
 
 
-class SessionRead(_Api):
+class SessionRead(ApiModel):
     status: Literal["authenticated"] = "authenticated"
     customer_id: str
     customer_name: str | None = Field(description="Short form for greeting, e.g. `Ada Y.`")
@@ -97,11 +90,11 @@ class SessionRead(_Api):
     )
 
 
-class SessionPending(_Api):
+class SessionPending(ApiModel):
     status: Literal["mfa_required"] = "mfa_required"
 
 
-class CustomerRead(_Api):
+class CustomerRead(ApiModel):
     customer_id: str
     customer_type: str
     full_name: str | None

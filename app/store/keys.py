@@ -29,6 +29,12 @@ class Keys:
     def customer_sessions(self, customer_id: str) -> str:
         return f"{self.prefix}customer-sessions:{{{customer_id}}}"
 
+    def idempotency(self, owner: str, scope: str, key_digest: str) -> str:
+        return f"{self.prefix}idem:{{{owner}}}:{scope}:{key_digest}"
+
+    def cache(self, name: str) -> str:
+        return f"{self.prefix}cache:{name}"
+
     @property
     def rate_limit_prefix(self) -> str:
         return f"{self.prefix}rl"

@@ -11,10 +11,24 @@ from app.validation.identity import (
     normalize_vkn,
 )
 from app.validation.phone import TrMobile, mask_phone, national_mobile_digits, normalize_tr_mobile
+from app.validation.vehicle import (
+    DocumentSerial,
+    Plate,
+    PlateText,
+    SerialText,
+    normalize_plate,
+    normalize_serial,
+    parse_plate,
+    parse_serial,
+)
 
 __all__ = [
     "BirthDate",
+    "DocumentSerial",
     "ForeignId",
+    "Plate",
+    "PlateText",
+    "SerialText",
     "Tckn",
     "TrMobile",
     "Vkn",
@@ -22,8 +36,12 @@ __all__ = [
     "mask_phone",
     "national_mobile_digits",
     "normalize_foreign_id",
+    "normalize_plate",
+    "normalize_serial",
     "normalize_tckn",
     "normalize_tr_mobile",
     "normalize_vkn",
+    "parse_plate",
+    "parse_serial",
     "validate_birth_date",
 ]

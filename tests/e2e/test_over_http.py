@@ -2,43 +2,14 @@
 sharing one real Redis; the gateway reaches InsurUp through its production transport."""
 
 import asyncio
-import socket
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 import httpx
-import uvicorn
-from fastapi import FastAPI
 
 from app.config import Settings
 from app.main import create_app
 from app.sandbox import create_sandbox_app
 from tests.helpers import LOGIN_BODY, bearer
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@asynccontextmanager
-async def serving(app: FastAPI) -> AsyncIterator[str]:
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
-    )
-    task = asyncio.create_task(server.serve())
-    for _ in range(200):
-        if server.started:
-            break
-        await asyncio.sleep(0.01)
-    assert server.started, "uvicorn did not start"
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 10)
+from tests.servers import serving
 
 
 async def test_sign_in_on_one_replica_and_continue_on_the_other(settings: Settings) -> None:

@@ -1,0 +1,10 @@
+"""The base of every model the frontend sends or sees: camelCase, inputs never echoed."""
+
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
+
+class ApiModel(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, hide_input_in_errors=True
+    )

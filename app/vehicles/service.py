@@ -1,0 +1,240 @@
+"""The customer's vehicles: list, look up by plate, register (filling gaps from the lookup),
+and the brand/model reference lists for manual entry."""
+
+import logging
+import re
+
+from app.errors import (
+    FieldError,
+    GatewayError,
+    NotFound,
+    VehicleDetailsRequired,
+    VehicleNotFound,
+)
+from app.insurup.client import InsurUpClient
+from app.insurup.vehicles import LookupWire, ModelWire, Parameter, VehicleWire, create_body
+from app.session.tokens import TokenKeeper
+from app.store.cache import ReferenceCache
+from app.store.sessions import SessionRecord
+from app.validation import DocumentSerial, Plate, parse_plate, parse_serial
+from app.vehicles.schemas import Reference, VehicleCreate, VehicleFacts, VehicleRead
+
+log = logging.getLogger("app.vehicles")
+
+_REQUIRED = {
+    "brandReference": "brand_reference",
+    "modelTypeReference": "model_type_reference",
+    "modelYear": "model_year",
+}
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9_-]")
+
+
+def _reference(parameter: Parameter | None) -> Reference | None:
+    if parameter is None:
+        return None
+    return Reference(reference=str(parameter.value), name=parameter.text)
+
+
+def _plate_text(wire: LookupWire | VehicleWire) -> str | None:
+    if wire.plate is None:
+        return None
+    return f"{wire.plate.city:02d}{wire.plate.code or ''}"
+
+
+def _serial_text(wire: LookupWire | VehicleWire) -> str | None:
+    serial = wire.document_serial
+    if serial is None or not serial.code or not serial.number:
+        return None
+    return f"{serial.code}{serial.number}"
+
+
+def facts_of(wire: LookupWire) -> VehicleFacts:
+    model = wire.model or ModelWire()
+    return VehicleFacts(
+        plate=_plate_text(wire),
+        document_serial=_serial_text(wire),
+        brand=_reference(model.brand),
+        model=_reference(model.type),
+        model_year=model.year,
+        fuel_type=wire.fuel_type,
+        utilization_style=wire.utilization_style,
+        registration_date=wire.registration_date,
+    )
+
+
+def vehicle_of(wire: VehicleWire) -> VehicleRead:
+    model = wire.model or ModelWire()
+    return VehicleRead(
+        id=wire.id,
+        plate=_plate_text(wire),
+        document_serial=_serial_text(wire),
+        brand=_reference(model.brand),
+        model=_reference(model.type),
+        model_year=model.year,
+        fuel_type=wire.fuel.type if wire.fuel else None,
+        utilization_style=wire.utilization_style,
+        registration_date=wire.registration_date,
+    )
+
+
+_NO_FACTS = VehicleFacts(
+    plate=None,
+    document_serial=None,
+    brand=None,
+    model=None,
+    model_year=None,
+    fuel_type=None,
+    utilization_style=None,
+)
+
+
+class VehicleService:
+    def __init__(
+        self, *, client: InsurUpClient, tokens: TokenKeeper, cache: ReferenceCache
+    ) -> None:
+        self._client = client
+        self._tokens = tokens
+        self._cache = cache
+
+    async def all(self, record: SessionRecord) -> list[VehicleRead]:
+        wires = await self._tokens.call(record, lambda t: self._client.vehicles(token=t))
+        return [vehicle_of(w) for w in wires]
+
+    async def lookup(self, record: SessionRecord, *, plate: str, serial: str) -> VehicleFacts:
+        wire = await self._lookup(record, parse_plate(plate), parse_serial(serial))
+        if wire.model is None or wire.model.brand is None:
+            raise VehicleNotFound()
+        facts = facts_of(wire)
+        # Echo what the customer asked about when InsurUp leaves it out.
+        return facts.model_copy(
+            update={
+                "plate": facts.plate or plate,
+                "document_serial": facts.document_serial or serial,
+            }
+        )
+
+    async def _lookup(
+        self, record: SessionRecord, plate: Plate, serial: DocumentSerial
+    ) -> LookupWire:
+        customer_id = _customer(record)
+        try:
+            return await self._tokens.call(
+                record,
+                lambda t: self._client.lookup_vehicle(
+                    token=t,
+                    customer_id=customer_id,
+                    plate={"city": plate.province, "code": plate.code},
+                    serial={"code": serial.code, "number": serial.number},
+                ),
+            )
+        except NotFound as exc:
+            raise VehicleNotFound() from exc
+
+    async def create(self, record: SessionRecord, form: VehicleCreate) -> VehicleRead:
+        """Register a vehicle; what the form leaves out comes from the plate lookup."""
+        plate, serial = parse_plate(form.plate), parse_serial(form.document_serial)
+        facts = _NO_FACTS
+        if None in (
+            form.brand_reference,
+            form.model_type_reference,
+            form.model_year,
+            form.fuel_type,
+        ):
+            facts = await self._facts_or_none(record, plate, serial) or _NO_FACTS
+        brand = _pick(form.brand_reference, facts.brand)
+        model = _pick(form.model_type_reference, facts.model)
+        year = form.model_year or facts.model_year
+        missing = [
+            name
+            for name, value in (
+                ("brandReference", brand),
+                ("modelTypeReference", model),
+                ("modelYear", year),
+            )
+            if value is None
+        ]
+        if brand is None or model is None or year is None:
+            raise VehicleDetailsRequired(
+                "The vehicle could not be looked up; please give these details",
+                errors=[FieldError(field=name, message="is required") for name in missing],
+            )
+        fuel = form.fuel_type or facts.fuel_type
+        customer_id = _customer(record)
+        body = create_body(
+            customer_id=customer_id,
+            province=plate.province,
+            plate_code=plate.code,
+            serial_code=serial.code,
+            serial_number=serial.number,
+            brand_reference=brand.reference,
+            model_type_reference=model.reference,
+            model_year=year,
+            utilization_style=form.utilization_style,
+            fuel_type=fuel,
+            registration_date=facts.registration_date,
+        )
+        vehicle_id = await self._tokens.call(
+            record,
+            lambda t: self._client.create_vehicle(token=t, customer_id=customer_id, body=body),
+        )
+        return VehicleRead(
+            id=vehicle_id,
+            plate=str(plate),
+            document_serial=str(serial),
+            brand=brand,
+            model=model,
+            model_year=year,
+            fuel_type=fuel,
+            utilization_style=form.utilization_style,
+            registration_date=facts.registration_date,
+        )
+
+    async def _facts_or_none(
+        self, record: SessionRecord, plate: Plate, serial: DocumentSerial
+    ) -> VehicleFacts | None:
+        try:
+            return facts_of(await self._lookup(record, plate, serial))
+        except (VehicleNotFound, GatewayError) as exc:
+            if exc.status == 401:
+                raise
+            # The lookup is a convenience: its failure only means the form must say more.
+            log.info("vehicle lookup unavailable", extra={"code": exc.code})
+            return None
+
+    async def brands(self, record: SessionRecord) -> list[Reference]:
+        async def load() -> list[dict[str, str]]:
+            wires = await self._tokens.call(record, lambda t: self._client.brands(token=t))
+            return _unique(wires)
+
+        return [Reference(**item) for item in await self._cache.get_or_load("brands", load)]
+
+    async def models(self, record: SessionRecord, *, brand: str, year: int) -> list[Reference]:
+        async def load() -> list[dict[str, str]]:
+            wires = await self._tokens.call(
+                record, lambda t: self._client.models(token=t, brand_reference=brand, year=year)
+            )
+            return _unique(wires)
+
+        name = f"models:{_SAFE_NAME.sub('_', brand)}:{year}"
+        return [Reference(**item) for item in await self._cache.get_or_load(name, load)]
+
+
+def _unique(wires: list[Parameter]) -> list[dict[str, str]]:
+    """InsurUp may list a value twice (its own site de-duplicates by value)."""
+    seen: dict[str, str] = {}
+    for wire in wires:
+        seen.setdefault(str(wire.value), wire.text)
+    return [{"reference": value, "name": text} for value, text in seen.items()]
+
+
+def _pick(given: str | None, looked_up: Reference | None) -> Reference | None:
+    """The customer's choice wins; the lookup names it when it agrees, else the id stands in."""
+    if given is None:
+        return looked_up
+    name = looked_up.name if looked_up and looked_up.reference == given else given
+    return Reference(reference=given, name=name)
+
+
+def _customer(record: SessionRecord) -> str:
+    assert record.meta.customer_id is not None, "signed-in sessions know their customer"
+    return record.meta.customer_id
