@@ -92,6 +92,12 @@ class Settings(BaseSettings):
     quote_poll_seconds: float = Field(default=2.0, gt=0, le=60)
     quote_stream_seconds: float = Field(default=300.0, gt=0, le=3600)
 
+    # A product still ACTIVE this long after the provider's callback did not get paid; a
+    # payment with no callback at all is abandoned after the second figure.
+    payment_grace_seconds: float = Field(default=120.0, ge=0, le=3600)
+    payment_abandon_seconds: float = Field(default=1800.0, ge=60, le=86400)
+    payment_verify_seconds: float = Field(default=2.0, gt=0, le=60)
+
     # Brands, models and coverage choices change rarely; an hour keeps InsurUp calls few.
     reference_cache_seconds: int = Field(default=3600, ge=0, le=86400)
 

@@ -15,6 +15,9 @@ GatewayError
  ├── IdempotencyKeyRequired      400 idempotency_key_required
  ├── IdempotencyKeyReused        422 idempotency_key_reused
  ├── RequestInProgress           409 request_in_progress
+ ├── ProductNotPurchasable       409 product_not_purchasable
+ ├── PaymentMethodNotSupported   422 payment_method_not_supported
+ ├── PaymentInProgress           409 payment_in_progress
  ├── UpstreamRejected            4xx upstream_rejected (InsurUp's user-facing detail)
  ├── UpstreamError               502/503 upstream_error
  ├── UpstreamTimeout             504 upstream_timeout
@@ -111,6 +114,22 @@ class IdempotencyKeyReused(GatewayError):
 
 class RequestInProgress(GatewayError):
     status, code, title = 409, "request_in_progress", "The same request is still running"
+
+
+class ProductNotPurchasable(GatewayError):
+    status, code, title = 409, "product_not_purchasable", "This product cannot be bought online"
+
+
+class PaymentMethodNotSupported(GatewayError):
+    status, code, title = (
+        422,
+        "payment_method_not_supported",
+        "This product does not offer that payment method",
+    )
+
+
+class PaymentInProgress(GatewayError):
+    status, code, title = 409, "payment_in_progress", "A payment for this product is under way"
 
 
 class UpstreamRejected(GatewayError):

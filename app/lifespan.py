@@ -13,6 +13,8 @@ from fastapi import FastAPI
 from app.config import MEMORY_STORE, Settings
 from app.insurup.client import InsurUpClient
 from app.insurup.transport import AiohttpTransport
+from app.payments.service import PaymentService, PaymentTimings
+from app.policies.service import PolicyService
 from app.quotes.events import QuoteWatcher
 from app.quotes.normalize import QuoteNormalizer
 from app.quotes.service import QuoteService
@@ -25,6 +27,7 @@ from app.store.connection import open_redis
 from app.store.crypto import Sealer
 from app.store.idempotency import IdempotencyStore
 from app.store.keys import Keys
+from app.store.payments import PaymentStore
 from app.store.sessions import SessionStore
 from app.vehicles.service import VehicleService
 
@@ -49,6 +52,8 @@ class Gateway:
     idempotency: IdempotencyStore
     quotes: QuoteService
     watcher: QuoteWatcher
+    payments: PaymentService
+    policies: PolicyService
 
 
 def _insurup_http(
@@ -136,7 +141,24 @@ def build_gateway(
         call_timeout=settings.insurup_timeout_seconds,
         cache=cache,
     )
+    payments = PaymentService(
+        client=insurup,
+        tokens=tokens,
+        payments=PaymentStore(redis, keys=keys),
+        sessions=store,
+        idempotency=idempotency,
+        normalizer=quotes.normalizer,
+        callback_base=settings.public_base_url,
+        timings=PaymentTimings(
+            grace_seconds=settings.payment_grace_seconds,
+            abandon_seconds=settings.payment_abandon_seconds,
+            verify_every_seconds=settings.payment_verify_seconds,
+            call_timeout=settings.insurup_timeout_seconds,
+        ),
+    )
     return Gateway(
+        payments=payments,
+        policies=PolicyService(client=insurup, tokens=tokens, cache=cache),
         vehicles=vehicles,
         idempotency=idempotency,
         quotes=quotes,

@@ -13,6 +13,8 @@ from app.http.responses import use_problem_media_type
 from app.lifespan import lifespan_for
 from app.ops import router as ops
 from app.ops.logging import configure as configure_logging
+from app.payments import router as payments
+from app.policies import router as policies
 from app.quotes import router as quotes
 from app.session import router as session
 from app.vehicles import router as vehicles
@@ -45,6 +47,9 @@ def create_app(
     app.include_router(session.router)
     app.include_router(vehicles.router)
     app.include_router(quotes.router)
+    app.include_router(payments.router)
+    app.include_router(payments.callbacks)
+    app.include_router(policies.router)
     app.include_router(ops.router)
     app.add_middleware(
         CORSMiddleware,

@@ -43,6 +43,7 @@ class FakeInsurUp:
     vehicles: list[dict[str, Any]] = field(default_factory=list)
     proposal_products: list[dict[str, Any]] = field(default_factory=list)
     created_proposals: list[dict[str, Any]] = field(default_factory=list)
+    purchases: list[dict[str, Any]] = field(default_factory=list)
     created_vehicles: list[dict[str, Any]] = field(default_factory=list)
     created_cases: int = 0
     _counter: "itertools.count[int]" = field(default_factory=lambda: itertools.count(1))
@@ -151,6 +152,18 @@ class FakeInsurUp:
             },
         )
 
+    def purchase(self, request: httpx.Request) -> httpx.Response:
+        if not self._authorized(request):
+            return problem(401, "unauthorized")
+        self.purchases.append(json.loads(request.content))
+        return httpx.Response(200, json={"redirectUrl": "https://bank.example/3ds/abc"})
+
+    def set_state(self, product_id: str, state: str, policy_id: str | None = None) -> None:
+        for item in self.proposal_products:
+            if item["id"] == product_id:
+                item["state"] = state
+                item["policyId"] = policy_id
+
 
 def product(
     product_id: str,
@@ -236,6 +249,9 @@ def install(router: respx.MockRouter) -> FakeInsurUp:
     router.get(path__regex=r"^/api/proposals/[^/]+$", name="proposal").mock(
         side_effect=fake.read_proposal
     )
+    router.post(
+        path__regex=r"^/api/proposals/[^/]+/products/[^/]+/purchase/async$", name="purchase"
+    ).mock(side_effect=fake.purchase)
     router.get("/api/vehicle-parameters/brands", name="brands").mock(
         return_value=httpx.Response(
             200,

@@ -8,6 +8,8 @@ from fastapi import Depends, Request
 from app.config import Settings
 from app.errors import CsrfRequired, NotAuthenticated, OriginNotAllowed
 from app.lifespan import Gateway
+from app.payments.service import PaymentService
+from app.policies.service import PolicyService
 from app.quotes.service import QuoteService
 from app.session.service import SessionService
 from app.store.sessions import SessionRecord, Transport
@@ -40,7 +42,17 @@ def get_quotes(gateway: GatewayDep) -> QuoteService:
     return gateway.quotes
 
 
+def get_payments(gateway: GatewayDep) -> PaymentService:
+    return gateway.payments
+
+
+def get_policies(gateway: GatewayDep) -> PolicyService:
+    return gateway.policies
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+PaymentsDep = Annotated[PaymentService, Depends(get_payments)]
+PoliciesDep = Annotated[PolicyService, Depends(get_policies)]
 QuotesDep = Annotated[QuoteService, Depends(get_quotes)]
 SessionsDep = Annotated[SessionService, Depends(get_sessions)]
 VehiclesDep = Annotated[VehicleService, Depends(get_vehicles)]

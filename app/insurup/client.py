@@ -3,6 +3,7 @@
 import asyncio
 import logging
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import quote
 
@@ -14,6 +15,7 @@ from app.context import request_id_var
 from app.errors import UpstreamError
 from app.insurup.errors import error_for_graphql, error_for_status, error_for_transport
 from app.insurup.models import CaseItem, Customer, LoginRequest, MfaChallenge, TokenPair
+from app.insurup.policies import InsuranceCompanyWire, PolicyWire
 from app.insurup.proposals import ProposalWire
 from app.insurup.transport import request_never_sent
 from app.insurup.vehicles import LookupWire, Parameter, VehicleWire
@@ -253,6 +255,95 @@ class InsurUpClient:
             json={"proposalId": proposal_id, "proposalProductId": product_id},
         )
 
+    # -- purchase and policies -----------------------------------------------------------------
+
+    async def purchase_async(
+        self, *, token: str, proposal_id: str, product_id: str, body: dict[str, Any]
+    ) -> str:
+        """Start a payment; the answer is where to send the customer's browser."""
+        answer = await self._json(
+            "purchase",
+            "POST",
+            f"/api/proposals/{_seg(proposal_id)}/products/{_seg(product_id)}/purchase/async",
+            token=token,
+            json=body,
+        )
+        return _id_of(answer, "redirectUrl")
+
+    async def policy(self, *, token: str, policy_id: str) -> PolicyWire:
+        body = await self._json(
+            "policy_get", "GET", f"/api/policies/{_seg(policy_id)}", token=token
+        )
+        return _parse(PolicyWire, body)  # type: ignore[no-any-return]
+
+    async def insurance_companies(self, *, token: str) -> list[InsuranceCompanyWire]:
+        body = await self._json("insurers", "GET", "/api/insurance-companies", token=token)
+        return _parse_list(InsuranceCompanyWire, body)
+
+    async def send_policy_document(
+        self, *, token: str, policy_id: str, customer_id: str, email: str
+    ) -> None:
+        await self._json(
+            "policy_document_send",
+            "POST",
+            f"/api/policies/{_seg(policy_id)}/document/send",
+            token=token,
+            json={
+                "policyId": policy_id,
+                "customerId": customer_id,
+                "communication": {"type": "email", "email": email},
+            },
+        )
+
+    async def open_policy_document(self, *, token: str, policy_id: str) -> "Download":
+        """The policy PDF as a stream, whether InsurUp answers with the bytes or a URL."""
+        first = await self._open(
+            "policy_document", f"/api/policies/{_seg(policy_id)}/document", token
+        )
+        if _is_pdf(first):
+            return Download(first)
+        try:
+            await first.aread()
+            answer = orjson.loads(first.content)
+        except orjson.JSONDecodeError as exc:
+            raise UpstreamError("The insurance platform sent an unreadable document") from exc
+        finally:
+            await first.aclose()
+        url = answer.get("url") if isinstance(answer, dict) else None
+        if not isinstance(url, str) or not self._may_follow(url):
+            raise UpstreamError("The insurance platform sent no usable document address")
+        # The document host is not InsurUp: it gets no token.
+        second = await self._open("policy_document_file", url, None)
+        return Download(second)
+
+    def _may_follow(self, url: str) -> bool:
+        parts = httpx.URL(url)
+        base = self._http.base_url
+        same_origin = (parts.scheme, parts.host, parts.port) == (base.scheme, base.host, base.port)
+        return parts.scheme == "https" or same_origin
+
+    async def _open(self, operation: str, url: str, token: str | None) -> httpx.Response:
+        headers = {
+            "X-Request-ID": request_id_var.get(),
+            "Accept": "application/pdf, application/json",
+        }
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        request = self._http.build_request("GET", url, headers=headers)
+        started = time.perf_counter()
+        try:
+            response = await self._http.send(request, stream=True)
+        except httpx.TransportError as exc:
+            INSURUP_CALLS.labels(operation, type(exc).__name__).inc()
+            raise error_for_transport(exc) from exc
+        INSURUP_SECONDS.labels(operation).observe(time.perf_counter() - started)
+        INSURUP_CALLS.labels(operation, str(response.status_code)).inc()
+        if response.status_code >= 400:
+            await response.aread()
+            await response.aclose()
+            raise error_for_status(response)
+        return response
+
     async def reachable(self) -> bool:
         """Whether InsurUp answers HTTP at all (any status will do); for readiness reports."""
         try:
@@ -356,6 +447,30 @@ class InsurUpClient:
                     raise error_for_status(response)
             await asyncio.sleep(_READ_RETRY_PAUSES[min(attempt, len(_READ_RETRY_PAUSES) - 1)])
             attempt += 1
+
+
+class Download:
+    """An open upstream response, read chunk by chunk and closed by whoever streams it."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self._response = response
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self._response.aiter_bytes():
+                yield chunk
+        except httpx.TransportError as exc:
+            raise error_for_transport(exc) from exc
+        finally:
+            await self._response.aclose()
+
+    async def aclose(self) -> None:
+        await self._response.aclose()
+
+
+def _is_pdf(response: httpx.Response) -> bool:
+    kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    return kind in ("application/pdf", "application/octet-stream")
 
 
 def _seg(value: str) -> str:

@@ -20,3 +20,4 @@ INSURUP_SECONDS = Histogram(
 TOKEN_REFRESHES = Counter("bff_token_refreshes_total", "InsurUp token refreshes", ["outcome"])
 CASES = Counter("bff_cases_total", "Sale-opportunity case step", ["outcome"])
 LOGINS = Counter("bff_logins_total", "Login steps", ["step", "outcome"])
+PAYMENTS = Counter("bff_payments_total", "Payment starts and settlements", ["outcome"])

@@ -88,7 +88,7 @@ class QuoteService:
         """Start a proposal at InsurUp; with an `Idempotency-Key`, at most one per key."""
         groups = self._checked_groups(form.coverage_group_ids)
         self._check_start(form.policy_start_date)
-        customer_id = _customer(record)
+        customer_id = record.customer_id
         body = proposal_body(
             customer_id=customer_id,
             vehicle_id=form.vehicle_id,
@@ -225,8 +225,3 @@ def coverage_items(coverage: dict[str, Any]) -> list[CoverageItem]:
         elif isinstance(value, str):
             items.append(CoverageItem(name=name, kind="OPTION", value=value))
     return items
-
-
-def _customer(record: SessionRecord) -> str:
-    assert record.meta.customer_id is not None, "signed-in sessions know their customer"
-    return record.meta.customer_id

@@ -32,6 +32,18 @@ class Keys:
     def idempotency(self, owner: str, scope: str, key_digest: str) -> str:
         return f"{self.prefix}idem:{{{owner}}}:{scope}:{key_digest}"
 
+    def payment(self, payment_id: str) -> str:
+        return f"{self.prefix}payment:{{{payment_id}}}"
+
+    def payment_verify_lock(self, payment_id: str) -> str:
+        return f"{self.prefix}lock:verify:{{{payment_id}}}"
+
+    def callback(self, token_digest: str) -> str:
+        return f"{self.prefix}callback:{token_digest}"
+
+    def product_payment(self, quote_id: str, product_id: str) -> str:
+        return f"{self.prefix}product-payment:{quote_id}:{product_id}"
+
     def cache(self, name: str) -> str:
         return f"{self.prefix}cache:{name}"
 

@@ -16,6 +16,7 @@ from typing import Literal
 import orjson
 import redis.asyncio as aioredis
 
+from app.errors import NotAuthenticated
 from app.store.connection import guarded
 from app.store.crypto import Sealer, SealError
 from app.store.keys import Keys
@@ -81,6 +82,13 @@ class SessionRecord:
     case: CaseOutcome | None = None
     # The sealed tokens exactly as read: the compare-and-set of a refresh compares these bytes.
     tokens_blob: bytes | None = field(default=None, repr=False)
+
+    @property
+    def customer_id(self) -> str:
+        """The signed-in customer; only signed-in sessions reach the code that asks."""
+        if self.meta.customer_id is None:
+            raise NotAuthenticated()
+        return self.meta.customer_id
 
     def expires_at(self, *, idle_seconds: int, now: float | None = None) -> float:
         current = time.time() if now is None else now

@@ -116,7 +116,7 @@ class VehicleService:
     async def _lookup(
         self, record: SessionRecord, plate: Plate, serial: DocumentSerial
     ) -> LookupWire:
-        customer_id = _customer(record)
+        customer_id = record.customer_id
         try:
             return await self._tokens.call(
                 record,
@@ -159,7 +159,7 @@ class VehicleService:
                 errors=[FieldError(field=name, message="is required") for name in missing],
             )
         fuel = form.fuel_type or facts.fuel_type
-        customer_id = _customer(record)
+        customer_id = record.customer_id
         body = create_body(
             customer_id=customer_id,
             province=plate.province,
@@ -233,8 +233,3 @@ def _pick(given: str | None, looked_up: Reference | None) -> Reference | None:
         return looked_up
     name = looked_up.name if looked_up and looked_up.reference == given else given
     return Reference(reference=given, name=name)
-
-
-def _customer(record: SessionRecord) -> str:
-    assert record.meta.customer_id is not None, "signed-in sessions know their customer"
-    return record.meta.customer_id
