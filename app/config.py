@@ -162,9 +162,10 @@ class Settings(BaseSettings):
     @property
     def coverage_groups(self) -> list[tuple[str, str]]:
         """(id, name) of the agency's kasko packages; names default to the id."""
-        ids = self.coverage_group_ids or (
-            list(SANDBOX_COVERAGE_GROUPS) if self.uses_sandbox else []
-        )
+        # Outside production an unconfigured gateway quotes the sandbox's packages, so the
+        # embedded sandbox and the compose file's separate one both work out of the box.
+        defaults = list(SANDBOX_COVERAGE_GROUPS) if self.env != "production" else []
+        ids = self.coverage_group_ids or defaults
         names = self.coverage_group_names or [
             SANDBOX_COVERAGE_GROUPS.get(group_id, group_id) for group_id in ids
         ]

@@ -56,35 +56,33 @@ class Gateway:
     policies: PolicyService
 
 
-def _insurup_http(
-    settings: Settings, transport: httpx.AsyncBaseTransport | None
-) -> httpx.AsyncClient:
+@dataclass(frozen=True, slots=True)
+class InsurUpTarget:
+    """Where InsurUp calls go: a transport and the base URL (tests and the sandbox set both)."""
+
+    transport: httpx.AsyncBaseTransport | None
+    base_url: str
+
+
+def _insurup_http(settings: Settings, target: InsurUpTarget | None) -> httpx.AsyncClient:
     timeout = httpx.Timeout(settings.insurup_timeout_seconds)
     headers = {"User-Agent": settings.insurup_user_agent, "Accept": "application/json"}
-    if transport is None and settings.uses_sandbox:
-        # The one wiring point of the built-in simulator: InsurUp served in process.
-        from app.sandbox.app import create_sandbox_app
-
-        transport = httpx.ASGITransport(app=create_sandbox_app())
-    base_url = "http://insurup.sandbox" if settings.uses_sandbox else settings.insurup_base_url
-    if transport is None:
-        transport = AiohttpTransport(
-            max_connections=settings.insurup_max_connections,
-            keepalive_expiry=settings.insurup_keepalive_seconds,
-        )
+    target = target or InsurUpTarget(transport=None, base_url=settings.insurup_base_url)
+    transport = target.transport or AiohttpTransport(
+        max_connections=settings.insurup_max_connections,
+        keepalive_expiry=settings.insurup_keepalive_seconds,
+    )
     return httpx.AsyncClient(
-        base_url=base_url, transport=transport, timeout=timeout, headers=headers
+        base_url=target.base_url, transport=transport, timeout=timeout, headers=headers
     )
 
 
-def build_gateway(
-    settings: Settings, *, insurup_transport: httpx.AsyncBaseTransport | None = None
-) -> Gateway:
+def build_gateway(settings: Settings, *, insurup: InsurUpTarget | None = None) -> Gateway:
     redis = open_redis(settings.redis_url, timeout=settings.redis_timeout_seconds)
-    http = _insurup_http(settings, insurup_transport)
+    http = _insurup_http(settings, insurup)
     keys = Keys(prefix=settings.redis_key_prefix)
     sealer = Sealer(settings.encryption_keys)
-    insurup = InsurUpClient(
+    client = InsurUpClient(
         http,
         agent_id=settings.insurup_agent_id or SANDBOX_AGENT_ID,
         agent_branch_id=settings.insurup_agent_branch_id,
@@ -97,11 +95,11 @@ def build_gateway(
         absolute_seconds=settings.session_absolute_seconds,
     )
     tokens = TokenKeeper(
-        store=store, client=insurup, keys=keys, call_timeout=settings.insurup_timeout_seconds
+        store=store, client=client, keys=keys, call_timeout=settings.insurup_timeout_seconds
     )
     cases = CaseKeeper(
         store=store,
-        client=insurup,
+        client=client,
         tokens=tokens,
         keys=keys,
         channels={"cookie": settings.channel_cookie, "bearer": settings.channel_bearer},
@@ -117,7 +115,7 @@ def build_gateway(
     )
     sessions = SessionService(
         store=store,
-        client=insurup,
+        client=client,
         tokens=tokens,
         cases=cases,
         limits=limits,
@@ -129,10 +127,10 @@ def build_gateway(
         call_timeout=settings.insurup_timeout_seconds,
     )
     cache = ReferenceCache(redis, keys=keys, ttl_seconds=settings.reference_cache_seconds)
-    vehicles = VehicleService(client=insurup, tokens=tokens, cache=cache)
+    vehicles = VehicleService(client=client, tokens=tokens, cache=cache)
     idempotency = IdempotencyStore(redis, keys=keys)
     quotes = QuoteService(
-        client=insurup,
+        client=client,
         tokens=tokens,
         idempotency=idempotency,
         normalizer=QuoteNormalizer(enabled_methods=settings.enabled_payment_methods),
@@ -142,7 +140,7 @@ def build_gateway(
         cache=cache,
     )
     payments = PaymentService(
-        client=insurup,
+        client=client,
         tokens=tokens,
         payments=PaymentStore(redis, keys=keys),
         sessions=store,
@@ -158,7 +156,7 @@ def build_gateway(
     )
     return Gateway(
         payments=payments,
-        policies=PolicyService(client=insurup, tokens=tokens, cache=cache),
+        policies=PolicyService(client=client, tokens=tokens, cache=cache),
         vehicles=vehicles,
         idempotency=idempotency,
         quotes=quotes,
@@ -166,7 +164,7 @@ def build_gateway(
         settings=settings,
         redis=redis,
         http=http,
-        insurup=insurup,
+        insurup=client,
         store=store,
         tokens=tokens,
         cases=cases,
@@ -175,11 +173,11 @@ def build_gateway(
 
 
 def lifespan_for(
-    settings: Settings, *, insurup_transport: httpx.AsyncBaseTransport | None = None
+    settings: Settings, *, insurup: InsurUpTarget | None = None
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        gateway = build_gateway(settings, insurup_transport=insurup_transport)
+        gateway = build_gateway(settings, insurup=insurup)
         app.state.gateway = gateway
         log.info(
             "gateway started",

@@ -10,7 +10,7 @@ from app.config import Settings
 from app.http import problems
 from app.http.middleware import RequestContextMiddleware
 from app.http.responses import use_problem_media_type
-from app.lifespan import lifespan_for
+from app.lifespan import InsurUpTarget, lifespan_for
 from app.ops import router as ops
 from app.ops.logging import configure as configure_logging
 from app.payments import router as payments
@@ -18,6 +18,8 @@ from app.policies import router as policies
 from app.quotes import router as quotes
 from app.session import router as session
 from app.vehicles import router as vehicles
+
+SANDBOX_MOUNT = "/insurup-sandbox"
 
 DESCRIPTION = """\
 The kasko sales gateway: a backend-for-frontend between an insurance agency's web and mobile
@@ -36,12 +38,16 @@ def create_app(
     settings = settings or Settings()
     if configure_logs:
         configure_logging(settings.log_level)
+    sandbox, target = _insurup_target(settings, insurup_transport)
     app = FastAPI(
         title="Kasko sales gateway",
         version="1.0.0",
         description=DESCRIPTION,
-        lifespan=lifespan_for(settings, insurup_transport=insurup_transport),
+        lifespan=lifespan_for(settings, insurup=target),
     )
+    if sandbox is not None:
+        # Browsers must reach the simulator's payment pages and documents too.
+        app.mount(SANDBOX_MOUNT, sandbox)
     problems.install(app)
     _document_problems(app)
     app.include_router(session.router)
@@ -69,6 +75,25 @@ def create_app(
     )
     app.add_middleware(RequestContextMiddleware)
     return app
+
+
+def _insurup_target(
+    settings: Settings, transport: httpx.AsyncBaseTransport | None
+) -> tuple[FastAPI | None, InsurUpTarget | None]:
+    """The one wiring point of the built-in sandbox: served in process under SANDBOX_MOUNT,
+    called through an ASGI transport, reachable by browsers at the same path."""
+    if transport is not None:
+        base = "http://insurup.sandbox" if settings.uses_sandbox else settings.insurup_base_url
+        return None, InsurUpTarget(transport=transport, base_url=base)
+    if not settings.uses_sandbox:
+        return None, None
+    from app.sandbox import create_sandbox_app  # development only: keep it off production
+
+    sandbox = create_sandbox_app()
+    return sandbox, InsurUpTarget(
+        transport=httpx.ASGITransport(app=sandbox, root_path=SANDBOX_MOUNT),
+        base_url=settings.public_base_url + SANDBOX_MOUNT,
+    )
 
 
 def _document_problems(app: FastAPI) -> None:

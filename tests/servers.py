@@ -16,8 +16,8 @@ def free_port() -> int:
 
 
 @asynccontextmanager
-async def serving(app: ASGIApp) -> AsyncIterator[str]:
-    port = free_port()
+async def serving(app: ASGIApp, port: int | None = None) -> AsyncIterator[str]:
+    port = port or free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
     )

@@ -23,12 +23,14 @@ class Problem(BaseModel):
 
 
 _DESCRIPTIONS = {
-    400: "Bad request (`mfa_invalid`)",
+    400: "`mfa_invalid`, or `idempotency_key_required`",
     401: "`not_authenticated`, or `session_expired` when InsurUp ended the sign-in",
     403: "`csrf_required`, `origin_not_allowed`, or `upstream_rejected`",
-    404: "`not_found`",
-    409: "Conflict (`mfa_not_pending`, `upstream_rejected`)",
-    422: "`validation_failed` naming the fields, or `upstream_rejected`",
+    404: "`not_found` (or `vehicle_not_found`)",
+    409: "Conflict: `mfa_not_pending`, `request_in_progress`, `payment_in_progress`, "
+    "`product_not_purchasable`, `upstream_rejected`",
+    422: "`validation_failed` naming the fields, `vehicle_details_required`, "
+    "`payment_method_not_supported`, `idempotency_key_reused`, or `upstream_rejected`",
     429: "`rate_limited`, with `Retry-After`",
     502: "`upstream_error` or `upstream_unavailable`",
     503: "`store_unavailable`, or `upstream_error` while InsurUp is busy",

@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Header, Path, Request, Response, status
 from fastapi.responses import RedirectResponse
 
+from app.errors import IdempotencyKeyRequired
 from app.http.deps import CaseReady, PaymentsDep, SettingsDep, SignedIn, browser_guard
 from app.http.responses import UPSTREAM, problems
 from app.payments.schemas import CallbackResult, PaymentRead, PaymentStarted, PurchaseCreate
@@ -18,7 +19,7 @@ router = APIRouter(prefix="/api/v1", tags=["payments"], dependencies=[Depends(br
 callbacks = APIRouter(prefix="/api/v1/payments", tags=["payments"])
 
 IdempotencyKey = Annotated[
-    str,
+    str | None,
     Header(
         alias="Idempotency-Key",
         pattern=r"^[A-Za-z0-9_.:-]{8,64}$",
@@ -40,9 +41,11 @@ async def purchase(
     body: PurchaseCreate,
     record: CaseReady,
     payments: PaymentsDep,
-    idempotency_key: IdempotencyKey,
+    idempotency_key: IdempotencyKey = None,
 ) -> PaymentStarted:
     """Start paying for a product; send the customer to `redirectUrl`."""
+    if idempotency_key is None:
+        raise IdempotencyKeyRequired()
     return await payments.purchase(
         record,
         quote_id=quote_id,

@@ -9,10 +9,18 @@ from .auth import build_auth_router
 from .cases import CASES_ROOT, build_cases_router
 from .config import SandboxConfig
 from .customers import build_customers_router
+from .documents import build_documents_router
 from .graphql import RootField, build_graphql_router
+from .parameters import build_parameters_router
+from .payment_page import build_payment_page_router
+from .policies import build_policies_router
 from .problems import install_problem_handlers
+from .products import build_products_router
+from .proposals import build_proposals_router
+from .purchase import build_purchase_router
 from .seed import seed_world
 from .state import SandboxState
+from .vehicles import build_vehicles_router
 
 API_PREFIX = "/api"
 
@@ -37,12 +45,21 @@ def create_sandbox_app(config: SandboxConfig | None = None) -> FastAPI:
         build_customers_router(state),
         build_cases_router(state),
         build_graphql_router(state, graphql_roots),
+        build_vehicles_router(state),
+        build_parameters_router(state),
+        build_proposals_router(state),
+        build_products_router(state),
+        build_purchase_router(state),
+        build_policies_router(state),
     ]
     for router in routers:
         # REST under /api (documented) and bare (DOC-GQL spells it so); GraphQL at
         # /api/graphql (SDK) and /graphql (docs). The bare copies stay out of the schema.
         app.include_router(router, prefix=API_PREFIX)
         app.include_router(router, include_in_schema=False)
+    # The sandbox's own pages and files (payment page, documents, logos): root only.
+    app.include_router(build_payment_page_router(state))
+    app.include_router(build_documents_router(state))
     return app
 
 

@@ -5,6 +5,7 @@ Everything time-related goes through `now` and `sleep`, so tests can drive the c
 """
 
 import asyncio
+import re
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from collections.abc import Set as AbstractSet
@@ -13,10 +14,7 @@ from enum import StrEnum
 
 
 class Operation(StrEnum):
-    """Operation names used by the fault knobs and the call counters.
-
-    Later slices add their operations here (e.g. `vehicle_create`, `proposal_create`).
-    """
+    """Operation names used by the fault knobs and the call counters."""
 
     LOGIN = "login"
     VERIFY_MFA = "verify_mfa"
@@ -24,12 +22,42 @@ class Operation(StrEnum):
     CUSTOMER_ME = "customer_me"
     CASES_QUERY = "cases_query"
     CASE_CREATE = "case_create"
+    VEHICLES_LIST = "vehicles_list"
+    VEHICLE_GET = "vehicle_get"
+    VEHICLE_CREATE = "vehicle_create"
+    VEHICLE_LOOKUP = "vehicle_lookup"
+    BRANDS = "brands"
+    MODELS = "models"
+    COVERAGE_CHOICES = "coverage_choices"
+    INSURANCE_COMPANIES = "insurance_companies"
+    PROPOSAL_CREATE = "proposal_create"
+    PROPOSAL_GET = "proposal_get"
+    PRODUCTS_LIST = "products_list"
+    PRODUCT_GET = "product_get"
+    PRODUCT_COVERAGE = "product_coverage"
+    PREMIUM_DETAIL = "premium_detail"
+    PRODUCT_RETRY = "product_retry"
+    INFORMATION_FORM = "information_form"
+    PURCHASE = "purchase"
+    POLICY_GET = "policy_get"
+    POLICY_DOCUMENT = "policy_document"
+    POLICY_DOCUMENT_SEND = "policy_document_send"
+    DOCUMENT_DOWNLOAD = "document_download"
+    """`GET /sandbox/documents/...pdf`, the file behind a document `url`."""
 
 
 ANY_OPERATION = "*"
 """Fault-knob key that applies to every operation without its own entry."""
 
 KNOWN_OPERATION_KEYS = frozenset({*(op.value for op in Operation), ANY_OPERATION})
+
+DEFAULT_COVERAGE_GROUPS: Mapping[str, str] = {
+    "65f1c0ffee0ddba11ca5e0aa": "Genişletilmiş Kasko",
+    "65f1c0ffee0ddba11ca5e0bb": "Dar Kasko",
+}
+"""Coverage groups (teminat grupları) the agency has made in its CRM, id -> name."""
+
+_OBJECT_ID = re.compile(r"[0-9a-f]{24}")
 
 
 class ManualClock:
@@ -74,6 +102,26 @@ class SandboxConfig:
     seed_world: bool = True
     """Create the seeded customers and cases (see README.md)."""
 
+    # --- proposals and purchase ----------------------------------------------
+    coverage_groups: Mapping[str, str] = field(
+        default_factory=lambda: dict(DEFAULT_COVERAGE_GROUPS)
+    )
+    """Named coverage groups. `POST proposals` accepts any 24-hex id; these get their name
+    (and a name containing "dar" prices a narrow, cheaper kasko)."""
+    pricing_delay_seconds: tuple[float, float] = (0.5, 4.0)
+    """Each product is priced after its own delay within this range (web services in the
+    lower half, robots in the upper 45 %), evaluated lazily from `now`."""
+    purchase_settle_seconds: float = 0.0
+    """How long a product stays PURCHASING after the payment page's decision."""
+    payment_session_seconds: float = 900.0
+    """An undecided payment page expires after this; the product goes back to ACTIVE."""
+    callback_without_purchase: bool = False
+    """The payment page's Approve / Decline only send the browser to `callbackUrl` (with the
+    usual misleading query) and change nothing: the product stays PURCHASING."""
+    document_inline: bool = False
+    """`GET policies/{id}/document` answers the PDF bytes (`application/pdf`) instead of
+    `{"url": ...}` (InsurUp's docs disagree; the gateway must handle both)."""
+
     # --- faults -------------------------------------------------------------
     latency_seconds: Mapping[str, float] = field(default_factory=dict)
     error_rate: Mapping[str, float] = field(default_factory=dict)
@@ -109,6 +157,18 @@ class SandboxConfig:
             raise ValueError("graphql_unauthorized_status must be 200 or 401")
         if not (self.mfa_code.isdigit() and len(self.mfa_code) == 6):
             raise ValueError("mfa_code must be 6 digits")
+        self._check_sales_knobs()
+
+    def _check_sales_knobs(self) -> None:
+        low, high = self.pricing_delay_seconds
+        if not 0 <= low <= high:
+            raise ValueError("pricing_delay_seconds must be (low, high) with 0 <= low <= high")
+        for name in ("purchase_settle_seconds", "payment_session_seconds"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0")
+        bad = sorted(k for k in self.coverage_groups if not _OBJECT_ID.fullmatch(k))
+        if bad:
+            raise ValueError(f"coverage_groups: ids must be 24 lowercase hex digits: {bad}")
 
 
 def _check_operation_keys(name: str, keys: Iterable[str]) -> None:

@@ -1,7 +1,5 @@
-"""InsurUp wire enums (UPPER_SNAKE strings), as listed in the reference, sections 3.5 and C-BASE.
-
-Later slices (vehicles, proposals, payments, policies) add their enums here.
-"""
+"""InsurUp wire enums (UPPER_SNAKE strings), as listed in the reference (sections 2.6, 3.5,
+5.2, 6.5, 8.1 and C-BASE)."""
 
 from enum import StrEnum
 
@@ -131,3 +129,168 @@ class SaleOpportunitySubType(StrEnum):
     NEW_SALE = "NEW_SALE"
     CROSS_SALE = "CROSS_SALE"
     RENEWAL = "RENEWAL"
+
+
+class VehicleFuelType(StrEnum):
+    GASOLINE = "GASOLINE"
+    DIESEL = "DIESEL"
+    LPG = "LPG"
+    ELECTRIC = "ELECTRIC"
+    LPG_GASOLINE = "LPG_GASOLINE"
+    HYBRID = "HYBRID"
+
+
+class VehicleUtilizationStyle(StrEnum):
+    """Declaration order is the integer ordinal used in query strings (C-CVEH)."""
+
+    UNKNOWN = "UNKNOWN"
+    PRIVATE_CAR = "PRIVATE_CAR"
+    TAXI = "TAXI"
+    ROUTE_BASED_MINIBUS = "ROUTE_BASED_MINIBUS"
+    MEDIUM_BUS = "MEDIUM_BUS"
+    LARGE_BUS = "LARGE_BUS"
+    PICKUP_TRUCK = "PICKUP_TRUCK"
+    CLOSED_BED_PICKUP = "CLOSED_BED_PICKUP"
+    TRUCK = "TRUCK"
+    CONSTRUCTION_MACHINERY = "CONSTRUCTION_MACHINERY"
+    TRACTOR = "TRACTOR"
+    TRAILER = "TRAILER"
+    MOTORCYCLE = "MOTORCYCLE"
+    TANKER = "TANKER"
+    TOW_TRUCK = "TOW_TRUCK"
+    MOTORIZED_CARAVAN = "MOTORIZED_CARAVAN"
+    TOWABLE_CARAVAN = "TOWABLE_CARAVAN"
+    AGRICULTURAL_MACHINE_EXCLUDING_TRACTOR = "AGRICULTURAL_MACHINE_EXCLUDING_TRACTOR"
+    OPEN_BODY_TRUCK = "OPEN_BODY_TRUCK"
+    RENTAL_CAR = "RENTAL_CAR"
+    ARMORED_VEHICLE = "ARMORED_VEHICLE"
+    MINIBUS_SHARED_TAXI = "MINIBUS_SHARED_TAXI"
+    JEEP = "JEEP"
+    JEEP_SAV = "JEEP_SAV"
+    JEEP_SUV = "JEEP_SUV"
+    JEEP_RENTAL = "JEEP_RENTAL"
+    JEEP_TAXI = "JEEP_TAXI"
+    AMBULANCE = "AMBULANCE"
+    FIREFIGHTER_CAR = "FIREFIGHTER_CAR"
+    HEARSE = "HEARSE"
+    CHAUFFEURED_RENTAL_CAR = "CHAUFFEURED_RENTAL_CAR"
+    OPERATIONAL_RENTAL = "OPERATIONAL_RENTAL"
+    PRIVATE_MINIBUS = "PRIVATE_MINIBUS"
+    ROUTE_MINIBUS = "ROUTE_MINIBUS"
+    SERVICE_MINIBUS = "SERVICE_MINIBUS"
+    COMPANY_MINIBUS = "COMPANY_MINIBUS"
+    RENTAL_MINIBUS = "RENTAL_MINIBUS"
+    AMBULANCE_MINIBUS = "AMBULANCE_MINIBUS"
+    MINIBUS_BROADCASTING_VEHICLE = "MINIBUS_BROADCASTING_VEHICLE"
+    MINIBUS_ARMORED_TRANSPORT = "MINIBUS_ARMORED_TRANSPORT"
+    SMALL_BUS_15_35_PASSENGERS = "SMALL_BUS_15_35_PASSENGERS"
+    SMALL_BUS_SERVICE = "SMALL_BUS_SERVICE"
+    SMALL_BUS_CITY = "SMALL_BUS_CITY"
+    SMALL_BUS_ROUTE = "SMALL_BUS_ROUTE"
+    LARGE_BUS_36_PLUS = "LARGE_BUS_36_PLUS"
+    DUMP_TRUCK = "DUMP_TRUCK"
+    REFRIGERATED_TRUCK = "REFRIGERATED_TRUCK"
+    TRUCK_WITH_CONCRETE_MIXER = "TRUCK_WITH_CONCRETE_MIXER"
+    SILO_TRUCK = "SILO_TRUCK"
+    TRUCK_WITH_CONCRETE_PUMP = "TRUCK_WITH_CONCRETE_PUMP"
+    ROCK_TRUCK = "ROCK_TRUCK"
+    TRUCK_WITH_CRANE = "TRUCK_WITH_CRANE"
+    HEAVY_MACHINERY = "HEAVY_MACHINERY"
+    EXCAVATOR = "EXCAVATOR"
+    LOADER = "LOADER"
+    BULLDOZER = "BULLDOZER"
+    SCRAPER = "SCRAPER"
+    GRADER = "GRADER"
+    ROAD_ROLLER = "ROAD_ROLLER"
+    MOBILE_CRANE = "MOBILE_CRANE"
+    INDOOR_FORKLIFT = "INDOOR_FORKLIFT"
+    OUTDOOR_FORKLIFT = "OUTDOOR_FORKLIFT"
+    MOBILE_COMPRESSOR = "MOBILE_COMPRESSOR"
+    MOBILE_PUMP = "MOBILE_PUMP"
+    MOBILE_WELDING_MACHINE = "MOBILE_WELDING_MACHINE"
+    COMBINE_HARVESTER = "COMBINE_HARVESTER"
+    TANKER_ACID_CARRIER = "TANKER_ACID_CARRIER"
+    TANKER_WATER_FUEL_CARRIER = "TANKER_WATER_FUEL_CARRIER"
+    TANKER_EXPLOSIVE_FLAMMABLE = "TANKER_EXPLOSIVE_FLAMMABLE"
+    TOW_TRUCK_TRACTOR = "TOW_TRUCK_TRACTOR"
+    TOW_TRUCK_TANKER = "TOW_TRUCK_TANKER"
+    PANEL_GLASS_VAN_MINUBUS = "PANEL_GLASS_VAN_MINUBUS"
+
+    @property
+    def ordinal(self) -> int:
+        return list(VehicleUtilizationStyle).index(self)
+
+    @classmethod
+    def from_ordinal(cls, ordinal: int) -> "VehicleUtilizationStyle":
+        return list(cls)[ordinal]
+
+
+class AccessoryType(StrEnum):
+    AUDIO = "audio"
+    DISPLAY = "display"
+    OTHER = "other"
+
+
+class ProductType(StrEnum):
+    WEB_SERVICE = "WEB_SERVICE"
+    ROBOT = "ROBOT"
+
+
+class ProposalState(StrEnum):
+    WAITING = "WAITING"
+    ACTIVE = "ACTIVE"
+    PURCHASING = "PURCHASING"
+    PURCHASED = "PURCHASED"
+    FAILED = "FAILED"
+
+
+class ProposalProductState(StrEnum):
+    WAITING = "WAITING"
+    FAILED = "FAILED"
+    ACTIVE = "ACTIVE"
+    PURCHASING = "PURCHASING"
+    PURCHASED = "PURCHASED"
+
+
+class Currency(StrEnum):
+    UNKNOWN = "UNKNOWN"
+    TURKISH_LIRA = "TURKISH_LIRA"
+    UNITED_STATES_DOLLAR = "UNITED_STATES_DOLLAR"
+    EURO = "EURO"
+
+
+class PaymentOption(StrEnum):
+    UNKNOWN = "UNKNOWN"
+    SYNC_CREDIT_CARD = "SYNC_CREDIT_CARD"
+    SYNC_OPEN_ACCOUNT = "SYNC_OPEN_ACCOUNT"
+    ASYNC_3D_SECURE = "ASYNC_3D_SECURE"
+    ASYNC_INSURANCE_COMPANY_REDIRECT = "ASYNC_INSURANCE_COMPANY_REDIRECT"
+    ASYNC_THIRD_PARTY_3D_SECURE = "ASYNC_THIRD_PARTY_3D_SECURE"
+
+
+class AsyncPaymentType(StrEnum):
+    """The `$type` of `purchase/async` bodies (reference 6.1, 6.5)."""
+
+    THREE_D_SECURE = "3d-secure"
+    INSURANCE_COMPANY_REDIRECT = "insurance-company-redirect"
+    THIRD_PARTY_3D_SECURE = "third-party-3d-secure"
+
+    @property
+    def payment_option(self) -> PaymentOption:
+        return {
+            AsyncPaymentType.THREE_D_SECURE: PaymentOption.ASYNC_3D_SECURE,
+            AsyncPaymentType.INSURANCE_COMPANY_REDIRECT: (
+                PaymentOption.ASYNC_INSURANCE_COMPANY_REDIRECT
+            ),
+            AsyncPaymentType.THIRD_PARTY_3D_SECURE: PaymentOption.ASYNC_THIRD_PARTY_3D_SECURE,
+        }[self]
+
+    @property
+    def needs_card(self) -> bool:
+        return self is not AsyncPaymentType.INSURANCE_COMPANY_REDIRECT
+
+
+class PolicyState(StrEnum):
+    ACTIVE = "ACTIVE"
+    END_OF_LIFE = "END_OF_LIFE"
+    CANCELLED = "CANCELLED"

@@ -127,6 +127,27 @@ class ProblemError(Exception):
         )
 
     @classmethod
+    def duplicate(cls, detail: str, codes: Iterable[str] = ()) -> "ProblemError":
+        return cls(
+            status=409,
+            type_=ProblemType.RESOURCE_DUPLICATE,
+            title="Conflict",
+            detail=detail,
+            codes=codes,
+        )
+
+    @classmethod
+    def invalid_state(cls, detail: str, codes: Iterable[str] = ()) -> "ProblemError":
+        """409 `resource-invalid-state` (the real status is unknown, reference 12.12)."""
+        return cls(
+            status=409,
+            type_=ProblemType.RESOURCE_INVALID_STATE,
+            title="Conflict",
+            detail=detail,
+            codes=codes,
+        )
+
+    @classmethod
     def upstream(
         cls, detail: str, *, status: int = 503, codes: Iterable[str] = ()
     ) -> "ProblemError":

@@ -9,7 +9,10 @@ from .enums import (
     Channel,
     CustomerKind,
     ProductBranch,
+    VehicleUtilizationStyle,
 )
+from .lookup import vehicle_facts
+from .records import Vehicle
 from .state import PhoneNumber, SandboxState
 
 DEMO_AGENT_ID = "3f2b9c1e-5a7d-4e21-9c0b-000000000001"
@@ -35,6 +38,12 @@ NO_CASES = SeedIdentity("20000000046", "Emre Şahin", "2000-02-29", "5442223344"
 
 SEEDED_IDENTITIES = (DEMO, OPEN_KASKO, DELAYED_KASKO, NO_CASES)
 
+DEMO_PLATE = (34, "ABC123")
+"""Not registered to anyone: look it up (serial AB123456) and create the vehicle."""
+SEEDED_VEHICLE_ID = "5b0c3a9e-7d41-4f8a-9e26-0000000035a1"
+SEEDED_VEHICLE_PLATE = (35, "KLM789")
+"""Mehmet Demir's FIAT EGEA 1.3 Multijet Easy, 2019, DIESEL."""
+
 
 def seed_world(state: SandboxState) -> None:
     now = state.now()
@@ -50,6 +59,8 @@ def seed_world(state: SandboxState) -> None:
             created_at=now - 500 * DAY,
         )
         ids[identity.identity_number] = customer.id
+
+    _seed_vehicle(state, ids[OPEN_KASKO.identity_number], now - 300 * DAY)
 
     demo = ids[DEMO.identity_number]
     state.add_case(
@@ -85,4 +96,27 @@ def seed_world(state: SandboxState) -> None:
         main_state=CaseMainState.OPEN,
         sub_state=CaseSubState.OPEN_DELAYED,
         created_at=now - 10 * DAY,
+    )
+
+
+def _seed_vehicle(state: SandboxState, customer_id: str, created_at: float) -> None:
+    facts = vehicle_facts(*SEEDED_VEHICLE_PLATE)
+    state.add_vehicle(
+        Vehicle(
+            id=SEEDED_VEHICLE_ID,
+            customer_id=customer_id,
+            plate_city=facts.city,
+            plate_code=facts.code,
+            utilization_style=VehicleUtilizationStyle.PRIVATE_CAR,
+            created_at=created_at,
+            brand=facts.model.brand,
+            model_type=facts.model,
+            model_year=facts.year,
+            fuel={"type": facts.model.fuel.value, "customLpg": False, "customLpgPrice": None},
+            engine=facts.engine,
+            chassis=facts.chassis,
+            registration_date=facts.registration_date,
+            seat_number=facts.model.seats,
+            document_serial={"code": facts.serial_code, "number": facts.serial_number},
+        )
     )

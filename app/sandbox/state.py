@@ -1,4 +1,5 @@
-"""The in-memory world of one simulator instance: customers, tokens, cases, counters.
+"""The in-memory world of one simulator instance: customers, tokens, cases, vehicles,
+proposals, payment sessions, policies, counters.
 
 Concurrency: every method is synchronous and runs under one re-entrant lock, and no
 method awaits. On an event loop that makes each call atomic (e.g. two concurrent
@@ -28,6 +29,7 @@ from .enums import (
     SaleOpportunitySubType,
 )
 from .identity import customer_id_for, fake_company_title, fake_full_name
+from .records import PaymentSession, Policy, Proposal, ProposalProduct, Vehicle
 from .tokens import PROCESS_SECRET, decode_jwt, encode_jwt, opaque_token
 
 
@@ -154,16 +156,51 @@ class SandboxState:
         self.case_creations: Counter[str] = Counter()
         """Customer id -> cases created through `cases:new-sale-opportunity`."""
 
+        # sales slices (records.py); read them under `state.lock`
+        self.vehicles: dict[str, Vehicle] = {}
+        self.proposals: dict[str, Proposal] = {}
+        self.products: dict[str, ProposalProduct] = {}
+        """Proposal-product id -> product (also reachable through its proposal)."""
+        self.payment_sessions: dict[str, PaymentSession] = {}
+        self.policies: dict[str, Policy] = {}
+
+        self.vehicle_creations: Counter[str] = Counter()
+        """Customer id -> vehicles created through `POST customers/{id}/vehicles`."""
+        self.vehicle_lookups: Counter[str] = Counter()
+        """Plate text (`34ABC123`) -> external lookups, failed ones included."""
+        self.proposal_creations: Counter[str] = Counter()
+        """Customer id -> proposals created."""
+        self.product_retries: Counter[str] = Counter()
+        """Proposal-product id -> accepted retries."""
+        self.purchase_starts: Counter[str] = Counter()
+        """Proposal-product id -> accepted `purchase/async` calls."""
+        self.payment_outcomes: Counter[str] = Counter()
+        """`approved` / `declined` / `expired` / `callback_without_purchase` -> count."""
+        self.callback_redirects: list[str] = []
+        """Every `Location` the payment page sent a browser to, in order."""
+        self.document_downloads: Counter[str] = Counter()
+        """Document file name (`{policyId}.pdf`, `information-form-{ppid}.pdf`) -> downloads."""
+        self.document_sends: Counter[str] = Counter()
+        """Policy id -> `document/send` calls."""
+        self.document_send_channels: Counter[str] = Counter()
+        """`email` / `sms` -> `document/send` calls."""
+
         self._lock = threading.RLock()
         self._by_identity: dict[tuple[CustomerKind, str], str] = {}
         self._mfa: dict[str, Grant] = {}
         self._refresh: dict[str, Grant] = {}
         self._access: dict[str, Grant] = {}
         self._case_seq = itertools.count(120)
+        self._policy_seq = itertools.count(123)
         self._object_id_seq = itertools.count(int.from_bytes(os.urandom(3), "big"))
 
     def now(self) -> float:
         return self.config.now()
+
+    @property
+    def lock(self) -> threading.RLock:
+        """The state's re-entrant lock: hold it across read-modify-write sequences."""
+        return self._lock
 
     # --- customers -----------------------------------------------------------
 
@@ -373,3 +410,46 @@ class SandboxState:
         """The customer's cases in creation order."""
         with self._lock:
             return [case for case in self.cases.values() if case.customer_id == customer_id]
+
+    # --- vehicles, proposals, payments, policies ------------------------------------
+
+    def add_vehicle(self, vehicle: Vehicle) -> Vehicle:
+        with self._lock:
+            self.vehicles[vehicle.id] = vehicle
+            return vehicle
+
+    def vehicles_of(self, customer_id: str) -> list[Vehicle]:
+        """The customer's vehicles in creation order."""
+        with self._lock:
+            return [v for v in self.vehicles.values() if v.customer_id == customer_id]
+
+    def add_proposal(self, proposal: Proposal) -> Proposal:
+        with self._lock:
+            self.proposals[proposal.id] = proposal
+            for product in proposal.products:
+                self.products[product.id] = product
+            return proposal
+
+    def proposals_of(self, customer_id: str) -> list[Proposal]:
+        with self._lock:
+            return [p for p in self.proposals.values() if p.insurer_customer_id == customer_id]
+
+    def add_payment_session(self, session: PaymentSession) -> PaymentSession:
+        with self._lock:
+            self.payment_sessions[session.id] = session
+            return session
+
+    def next_policy_number(self, epoch: float) -> str:
+        """`KSK-2026-000123`: kasko prefix, year, a running number."""
+        with self._lock:
+            year = datetime.fromtimestamp(epoch, UTC).year
+            return f"KSK-{year}-{next(self._policy_seq):06d}"
+
+    def add_policy(self, policy: Policy) -> Policy:
+        with self._lock:
+            self.policies[policy.id] = policy
+            return policy
+
+    def policies_of(self, customer_id: str) -> list[Policy]:
+        with self._lock:
+            return [p for p in self.policies.values() if p.customer_id == customer_id]

@@ -134,3 +134,28 @@ def _jsonable(value: object) -> object:
     except (TypeError, ValueError):
         return repr(value)
     return value
+
+
+def type_first_issues(body: Mapping[str, Any], prefix: str = "") -> list[ValidationIssue]:
+    """The .NET deserializer needs a polymorphic object's `$type` first (reference 0.2; it
+    answers 500 otherwise). The sandbox says so with a 422 instead."""
+    if "$type" not in body or next(iter(body)) == "$type":
+        return []
+    prop = f"{prefix}$type"
+    return [ValidationIssue(prop, f"'{prop}' must be the first property of the object.", None)]
+
+
+def parse_polymorphic_body(
+    model: type[M], body: Mapping[str, Any], hints: Mapping[str, str] | None = None
+) -> M:
+    """`parse_body` that also insists on `$type` being the first property."""
+    issues = type_first_issues(body)
+    try:
+        parsed = model.model_validate(body)
+    except ValidationError as exc:
+        raise ProblemError.input_validation(
+            issues + issues_from_validation_error(exc, hints)
+        ) from None
+    if issues:
+        raise ProblemError.input_validation(issues)
+    return parsed

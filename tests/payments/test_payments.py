@@ -122,8 +122,11 @@ async def test_same_key_other_body_and_other_key_while_pending(
 
 async def test_the_key_is_required(api: httpx.AsyncClient, insurup: FakeInsurUp) -> None:
     answer = await api.post(PURCHASE, json=BODY, headers=CSRF)
-    assert answer.status_code == 422
-    assert "Idempotency-Key" in [e["field"] for e in answer.json()["errors"]]
+    assert answer.status_code == 400
+    assert answer.json()["code"] == "idempotency_key_required"
+    short = await api.post(PURCHASE, json=BODY, headers={**CSRF, "Idempotency-Key": "short"})
+    assert short.status_code == 422
+    assert "Idempotency-Key" in [e["field"] for e in short.json()["errors"]]
     assert insurup.purchases == []
 
 
