@@ -101,6 +101,9 @@ class Settings(BaseSettings):
     # Brands, models and coverage choices change rarely; an hour keeps InsurUp calls few.
     reference_cache_seconds: int = Field(default=3600, ge=0, le=86400)
 
+    # The reference frontend at /demo: on by default outside production, off in production.
+    demo_enabled: bool | None = None
+
     log_level: str = "INFO"
 
     _split = field_validator(
@@ -172,6 +175,10 @@ class Settings(BaseSettings):
         return [
             (group_id, names[i] if i < len(names) else group_id) for i, group_id in enumerate(ids)
         ]
+
+    @property
+    def serves_demo(self) -> bool:
+        return self.env != "production" if self.demo_enabled is None else self.demo_enabled
 
     @property
     def uses_sandbox(self) -> bool:

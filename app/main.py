@@ -1,10 +1,12 @@
 """`create_app(settings)` builds the gateway; the module-level `app` is what uvicorn serves."""
 
+from pathlib import Path
 from typing import Any
 
 import httpx
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
 
 from app.config import Settings
 from app.http import problems
@@ -20,6 +22,7 @@ from app.session import router as session
 from app.vehicles import router as vehicles
 
 SANDBOX_MOUNT = "/insurup-sandbox"
+DEMO_FILES = Path(__file__).resolve().parent / "demo" / "static"
 
 DESCRIPTION = """\
 The kasko sales gateway: a backend-for-frontend between an insurance agency's web and mobile
@@ -48,6 +51,8 @@ def create_app(
     if sandbox is not None:
         # Browsers must reach the simulator's payment pages and documents too.
         app.mount(SANDBOX_MOUNT, sandbox)
+    if settings.serves_demo:
+        app.mount("/demo", StaticFiles(directory=DEMO_FILES, html=True), name="demo")
     problems.install(app)
     _document_problems(app)
     app.include_router(session.router)
