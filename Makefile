@@ -45,8 +45,10 @@ format:
 openapi: install ## regenerate openapi/openapi.json from the code
 	$(BIN)/python -m app.openapi_export
 
-bench: install ## measure the InsurUp transport (loopback only, about a minute)
+bench: install redis ## the hot path against a bare proxy, and the transport (loopback, ~2 min)
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(BIN)/python -m bench.transport
+	$(BIN)/python -m bench.gateway
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

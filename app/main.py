@@ -47,6 +47,9 @@ def create_app(
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan_for(settings, insurup=target),
+        # Metrics come from prometheus-client; FastAPI's own OpenTelemetry hooks stay off
+        # (they cost time on every request and would record exception messages).
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     if sandbox is not None:
         # Browsers must reach the simulator's payment pages and documents too.

@@ -437,7 +437,8 @@ class InsurUpClient:
                     and attempt < len(_READ_RETRY_PAUSES)
                 )
                 INSURUP_CALLS.labels(operation, "retry" if retry else str(status)).inc()
-                log.info(
+                # Per call detail is for debugging; the access line and metrics cover the rest.
+                log.debug(
                     "insurup call",
                     extra={"operation": operation, "status": status, "ms": round(elapsed * 1000)},
                 )
