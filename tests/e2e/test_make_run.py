@@ -14,10 +14,9 @@ from tests.servers import free_port
 ROOT = Path(__file__).resolve().parents[2]
 
 
-async def test_make_run_serves_the_sandbox_sale_as_documented() -> None:
-    port = free_port()
+def _start_make_run(port: int) -> "subprocess.Popen[bytes]":
     env = {k: v for k, v in os.environ.items() if not k.startswith("BFF_")}
-    process = subprocess.Popen(  # noqa: S603 - our own Makefile
+    return subprocess.Popen(  # noqa: S603 - our own Makefile
         ["make", "--no-print-directory", "run", f"PORT={port}"],  # noqa: S607
         cwd=ROOT,
         env={**env, "PORT": str(port)},
@@ -25,6 +24,11 @@ async def test_make_run_serves_the_sandbox_sale_as_documented() -> None:
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+
+
+async def test_make_run_serves_the_sandbox_sale_as_documented() -> None:
+    port = free_port()
+    process = await asyncio.to_thread(_start_make_run, port)
     base = f"http://127.0.0.1:{port}"
     try:
         async with httpx.AsyncClient(base_url=base, timeout=10) as web:
