@@ -22,7 +22,6 @@ PROBLEM_JSON = "application/problem+json"
 _TYPE_BASE = "https://kasko-gateway.dev/problems/"
 
 _HTTP_CODES = {
-    400: ("bad_request", "Bad request"),
     404: ("not_found", "Not found"),
     405: ("method_not_allowed", "Method not allowed"),
     413: ("payload_too_large", "Payload too large"),
@@ -106,6 +105,16 @@ async def _on_validation(_: Request, exc: Exception) -> Response:
 
 async def _on_http(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:
+        # FastAPI's only 400 is a body it cannot parse (bad JSON, bad encoding): a field-level
+        # problem like any other invalid input.
+        return problem_response(
+            status=422,
+            code="validation_failed",
+            title="The request is not valid",
+            detail="The body is not valid JSON",
+            errors=[FieldError(field="body", message="is not valid JSON")],
+        )
     code, title = _HTTP_CODES.get(exc.status_code, ("http_error", "Request failed"))
     return problem_response(
         status=exc.status_code,

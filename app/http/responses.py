@@ -51,12 +51,25 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
+_PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+
+
 def use_problem_media_type(spec: dict[str, Any]) -> dict[str, Any]:
-    """FastAPI files every response model under the route's media type; errors are really
-    sent as `application/problem+json`, so the document says that."""
+    """FastAPI files every response model under the route's media type, and adds its own 422
+    schema to routes with parameters; errors are really sent as `application/problem+json`
+    with the `Problem` schema, so the document says that."""
+    schemas = spec.get("components", {}).get("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
     for operations in spec.get("paths", {}).values():
         for operation in operations.values():
-            for status, response in operation.get("responses", {}).items():
+            responses = operation.get("responses", {})
+            if "422" in responses and "HTTPValidationError" in str(responses["422"]):
+                responses["422"] = {
+                    "description": "`validation_failed` naming the fields",
+                    "content": {"application/problem+json": {"schema": _PROBLEM_REF}},
+                }
+            for status, response in responses.items():
                 content = response.get("content", {})
                 media = next((m for m in content if m != "application/problem+json"), None)
                 # Errors of every route (event streams included) are problem+json.
