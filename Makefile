@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 REDIS_PORT ?= 6379
 export TEST_REDIS_URL ?= redis://127.0.0.1:$(REDIS_PORT)/0
 
-.PHONY: install run test check lint typecheck format openapi redis bench clean
+.PHONY: install run test check lint typecheck format openapi redis bench load clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,9 @@ bench: install redis ## the hot path against a bare proxy, and the transport (lo
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(BIN)/python -m bench.transport
 	$(BIN)/python -m bench.gateway
+
+load: install redis ## N customers buy at once on two replicas (make load N=200)
+	$(BIN)/python -m bench.load $${N:-100}
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

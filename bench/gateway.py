@@ -37,7 +37,7 @@ from app.store.sessions import (
     handle_of,
     new_session_id,
 )
-from bench.transport import _free_port
+from bench.servers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -190,7 +190,7 @@ def main(seconds: int, connections: int) -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk (make bench installs it)")
     session_key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
-    ports = {name: _free_port() for name in ("stub", "passthrough", "gateway")}
+    ports = {name: free_port() for name in ("stub", "passthrough", "gateway")}
     stub_url = f"http://127.0.0.1:{ports['stub']}"
     stub = subprocess.Popen([sys.executable, "-m", "bench.upstream", str(ports["stub"])], cwd=ROOT)  # noqa: S603
     passthrough = _uvicorn(
@@ -249,8 +249,8 @@ def main(seconds: int, connections: int) -> None:
     columns = ("req/s", "p50 ms", "p99 ms", "CPU ms/req", "Redis cmd/req")
     print(f"{'':26} " + " ".join(f"{c:>13}" for c in columns))
     for r in results.values():
-        cells = (f"{r.rate:.0f}", f"{r.p50_ms:.2f}", f"{r.p99_ms:.2f}")
-        cells += (f"{r.cpu_ms or 0:.3f}", f"{r.redis_commands or 0:.2f}")
+        cells = [f"{r.rate:.0f}", f"{r.p50_ms:.2f}", f"{r.p99_ms:.2f}"]
+        cells += [f"{r.cpu_ms or 0:.3f}", f"{r.redis_commands or 0:.2f}"]
         print(f"{r.name:26} " + " ".join(f"{c:>13}" for c in cells))
     print(f"Redis bytes per stored session (700-character access token): {session_bytes}")
     added = paced_gateway - paced_stub

@@ -7,7 +7,6 @@ Prints requests per second, p50/p99 latency and the ratio. Loopback only; bounde
 
 import argparse
 import asyncio
-import socket
 import statistics
 import subprocess
 import sys
@@ -17,12 +16,7 @@ from pathlib import Path
 import httpx
 
 from app.insurup.transport import AiohttpTransport
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from bench.servers import free_port
 
 
 async def _wait_until_up(url: str) -> None:
@@ -79,7 +73,7 @@ async def compare(url: str, requests: int, concurrency: int) -> None:
 
 
 def main(requests: int, concurrency: int) -> None:
-    port = _free_port()
+    port = free_port()
     upstream = subprocess.Popen(  # noqa: S603 - our own script, fixed arguments
         [sys.executable, str(Path(__file__).with_name("upstream.py")), str(port)]
     )

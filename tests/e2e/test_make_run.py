@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.servers import free_port
+from bench.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

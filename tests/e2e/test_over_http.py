@@ -8,8 +8,8 @@ import httpx
 from app.config import Settings
 from app.main import create_app
 from app.sandbox import create_sandbox_app
+from bench.servers import serving
 from tests.helpers import LOGIN_BODY, bearer
-from tests.servers import serving
 
 
 async def test_sign_in_on_one_replica_and_continue_on_the_other(settings: Settings) -> None:

@@ -16,7 +16,7 @@ import pytest
 from app.config import Settings
 from app.main import create_app
 from app.sandbox import SandboxConfig, create_sandbox_app
-from tests.servers import free_port, serving
+from bench.servers import free_port, serving
 
 LOGIN = {
     "customerType": "individual",

@@ -9,6 +9,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -19,19 +20,19 @@ from schemathesis import checks
 
 from app.config import Settings
 from app.main import create_app
+from bench.servers import free_port
 from tests.conftest import REDIS_URL
-from tests.servers import free_port
 
 SPEC = Path(__file__).resolve().parents[2] / "openapi" / "openapi.json"
 schema = schemathesis.openapi.from_path(str(SPEC))
 EXAMPLES = 25
-CHECKS = (
+CHECKS = [
     checks.not_a_server_error,
     checks.status_code_conformance,
     checks.content_type_conformance,
     checks.response_schema_conformance,
     checks.negative_data_rejection,
-)
+]
 
 
 class _Server(uvicorn.Server):
@@ -98,7 +99,7 @@ def live() -> Iterator[tuple[str, str]]:
     derandomize=True,
 )
 def test_every_operation_keeps_its_documented_contract(
-    case: schemathesis.Case, live: tuple[str, str]
+    case: schemathesis.Case[Any], live: tuple[str, str]
 ) -> None:
     base_url, token = live
     headers = dict(case.headers or {})

@@ -9,10 +9,10 @@ import pytest
 
 from app.config import Settings
 from app.main import create_app
+from bench.servers import serving
 from tests.conftest import AppFactory
 from tests.fake_insurup import FakeInsurUp
 from tests.helpers import CSRF, sign_in_cookie
-from tests.servers import serving
 
 POLICY_ID = "65f1c0ffee0ddba11ca5e777"
 PDF = b"%PDF-1.4\n" + b"0" * 1000 + b"\n%%EOF\n"

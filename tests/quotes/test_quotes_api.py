@@ -314,7 +314,7 @@ async def test_a_disconnected_subscriber_stops_costing_anything(
     settings: Settings, insurup_router: object, insurup: FakeInsurUp
 ) -> None:
     from app.main import create_app
-    from tests.servers import serving
+    from bench.servers import serving
 
     insurup.proposal_products = [product("a", state="WAITING")]
     plain_http = settings.model_copy(

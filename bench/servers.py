@@ -1,4 +1,5 @@
-"""Serve an ASGI app with uvicorn on a free loopback port, inside the test's event loop."""
+"""Serve an ASGI app with uvicorn on a free loopback port, inside the caller's event loop
+(tests, load runs)."""
 
 import asyncio
 import socket
