@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     insurup_keepalive_seconds: float = Field(default=5.0, gt=0, le=60)
     insurup_max_connections: int = Field(default=100, ge=1, le=2000)
     insurup_user_agent: str = "kasko-gateway/0.1"
+    # Refresh the access token this long before it lapses, so it never expires mid-call.
+    token_refresh_margin_seconds: float = Field(default=60.0, ge=0, le=600)
 
     coverage_group_ids: CsvList = Field(default_factory=list)
     coverage_group_names: CsvList = Field(default_factory=list)

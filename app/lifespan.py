@@ -95,7 +95,11 @@ def build_gateway(settings: Settings, *, insurup: InsurUpTarget | None = None) -
         absolute_seconds=settings.session_absolute_seconds,
     )
     tokens = TokenKeeper(
-        store=store, client=client, keys=keys, call_timeout=settings.insurup_timeout_seconds
+        store=store,
+        client=client,
+        keys=keys,
+        call_timeout=settings.insurup_timeout_seconds,
+        refresh_margin=settings.token_refresh_margin_seconds,
     )
     cases = CaseKeeper(
         store=store,

@@ -66,6 +66,9 @@ class PaymentService:
         self._normalizer = normalizer
         self._callback_base = callback_base.rstrip("/")
         self._t = timings
+        # Longer than any start can take (a product read, maybe a refresh, the purchase call):
+        # an attempt older than this without a redirect died with its replica.
+        self._start_lease = int(timings.call_timeout * 3 + 5)
 
     # -- starting -------------------------------------------------------------------------------
 
@@ -134,11 +137,14 @@ class PaymentService:
             )
         except GatewayError as exc:
             # Nothing to redirect to, so nothing the customer can finish: a failed start.
-            await self._payments.transition(payment, status="failed", failureReason="not_started")
+            await self._payments.update_pending(
+                payment, status="failed", failureReason="not_started"
+            )
             await self._payments.release_product(payment)
             PAYMENTS.labels("not_started").inc()
             log.warning("payment not started", extra={"code": exc.code})
             raise
+        await self._payments.update_pending(payment, redirectIssued=True)
         PAYMENTS.labels("started").inc()
         log.info("payment started", extra={"paymentId": payment.paymentId, "method": method})
         return PaymentStarted(payment_id=payment.paymentId, redirect_url=redirect)
@@ -178,8 +184,14 @@ class PaymentService:
                 return
             other = await self._payments.get(holder)
             if other is not None and other.status == "pending":
-                raise PaymentInProgress()
-            # The claim outlived its payment (finished or expired): take it over.
+                if other.redirectIssued or time.time() - other.createdAt < self._start_lease:
+                    raise PaymentInProgress()
+                # Its start never finished (the replica died mid-call) and InsurUp, just read,
+                # still sells the product: that attempt reached nobody's browser. Retire it.
+                await self._payments.update_pending(
+                    other, status="failed", failureReason="not_started"
+                )
+            # The claim outlived its payment (finished, expired or retired): take it over.
             if other is not None:
                 await self._payments.release_product(other)
         raise PaymentInProgress()
@@ -232,7 +244,7 @@ class PaymentService:
         changes = self._outcome(payment, product)
         if changes is None:
             return payment
-        if await self._payments.transition(payment, **changes):
+        if await self._payments.update_pending(payment, **changes):
             PAYMENTS.labels(str(changes["status"])).inc()
             log.info(
                 "payment settled",

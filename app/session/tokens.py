@@ -38,8 +38,15 @@ _POLL_SECONDS = 0.05
 
 class TokenKeeper:
     def __init__(
-        self, *, store: SessionStore, client: InsurUpClient, keys: Keys, call_timeout: float
+        self,
+        *,
+        store: SessionStore,
+        client: InsurUpClient,
+        keys: Keys,
+        call_timeout: float,
+        refresh_margin: float = REFRESH_MARGIN_SECONDS,
     ) -> None:
+        self._margin = refresh_margin
         self._store = store
         self._client = client
         self._keys = keys
@@ -65,7 +72,7 @@ class TokenKeeper:
         if tokens is None:
             raise NotAuthenticated()
         now = time.time()
-        if tokens.access_expires_at - now > REFRESH_MARGIN_SECONDS:
+        if tokens.access_expires_at - now > self._margin:
             return tokens.access
         try:
             await self.refresh(record)

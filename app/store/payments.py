@@ -63,6 +63,8 @@ class Payment:
     createdAt: float = field(default_factory=time.time)  # noqa: N815
     updatedAt: float = field(default_factory=time.time)  # noqa: N815
     callbackAt: float | None = None  # noqa: N815
+    # InsurUp answered the start with a redirect: the customer can be paying right now.
+    redirectIssued: bool = False  # noqa: N815
 
     def dump(self) -> bytes:
         return orjson.dumps(asdict(self))
@@ -127,8 +129,9 @@ class PaymentStore:
         return payment if raw is None else _load(raw)
 
     @guarded
-    async def transition(self, payment: Payment, **changes: object) -> bool:
-        """Leave `pending` once: True for the one caller whose change was stored."""
+    async def update_pending(self, payment: Payment, **changes: object) -> bool:
+        """Change a payment only while it is still pending (settle it, or note its redirect):
+        of many concurrent callers, one settles it; True for a caller whose change was stored."""
         updated = Payment(**{**asdict(payment), **changes, "updatedAt": time.time()})
         stored = await self._transition(
             keys=[self._keys.payment(payment.paymentId)], args=["pending", updated.dump()]
