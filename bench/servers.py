@@ -6,9 +6,9 @@ import os
 import socket
 import subprocess
 import sys
-from pathlib import Path
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import httpx
 import uvicorn

@@ -27,6 +27,11 @@ def _redis(port: int, folder: Path) -> "subprocess.Popen[bytes]":
     )  # fmt: skip
 
 
+def _shutdown(port: int, server: "subprocess.Popen[bytes]") -> None:
+    subprocess.run(["redis-cli", "-p", str(port), "shutdown"], check=False)  # noqa: S603,S607
+    server.wait(10)
+
+
 async def _wait_redis(port: int, up: bool) -> None:
     for _ in range(200):
         probe = aioredis.from_url(f"redis://127.0.0.1:{port}/0", socket_connect_timeout=0.2)
@@ -69,8 +74,7 @@ async def test_a_redis_restart_under_load_is_503_then_recovers(
 
             load = [asyncio.create_task(customer()) for _ in range(5)]
             await asyncio.sleep(0.3)
-            subprocess.run(["redis-cli", "-p", str(port), "shutdown"], check=False)  # noqa: S603,S607
-            server.wait(10)
+            await asyncio.to_thread(_shutdown, port, server)
             await _wait_redis(port, up=False)
             await asyncio.sleep(0.5)
             during = dict(seen)
