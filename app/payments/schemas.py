@@ -9,9 +9,9 @@ from stdnum import luhn
 
 from app.http.schemas import ApiModel
 from app.quotes.schemas import PaymentMethodName
+from app.validation.dates import today_in_turkey
 
 CARD_METHODS = frozenset({"3d-secure", "third-party-3d-secure"})
-_TURKEY = dt.timezone(dt.timedelta(hours=3))
 _SEPARATORS = re.compile(r"[\s-]+")
 
 
@@ -57,7 +57,7 @@ class CardInput(ApiModel):
 
     @model_validator(mode="after")
     def _not_expired(self) -> "CardInput":
-        today = dt.datetime.now(_TURKEY).date()
+        today = today_in_turkey()
         if (int(self.expiry_year), int(self.expiry_month)) < (today.year, today.month):
             raise ValueError("the card has expired")
         return self

@@ -5,12 +5,12 @@ import re
 from app.errors import FieldError, ValidationFailed
 from app.insurup.client import Download, InsurUpClient
 from app.policies.schemas import PolicyRead
+from app.quotes.normalize import CURRENCIES
 from app.quotes.schemas import Insurer
 from app.session.tokens import TokenKeeper
 from app.store.cache import ReferenceCache
 from app.store.sessions import SessionRecord
 
-_CURRENCIES = {"TURKISH_LIRA": "TRY", "UNITED_STATES_DOLLAR": "USD", "EURO": "EUR"}
 _FILENAME_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 
@@ -36,7 +36,7 @@ class PolicyService:
             start_date=wire.start_date,
             end_date=wire.end_date,
             gross_premium=wire.gross_premium,
-            currency=_CURRENCIES.get(wire.currency or "", wire.currency),
+            currency=CURRENCIES.get(wire.currency or "", wire.currency),
             state=wire.state.lower() if wire.state else None,
         )
 

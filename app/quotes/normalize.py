@@ -36,7 +36,7 @@ PAYMENT_METHODS: dict[str, PaymentMethodName] = {
 }
 # Sync options exist but are not for web sales; known, so not "unknown".
 _SYNC_OPTIONS = frozenset({"SYNC_CREDIT_CARD", "SYNC_OPEN_ACCOUNT", "UNKNOWN"})
-_CURRENCIES = {"TURKISH_LIRA": "TRY", "UNITED_STATES_DOLLAR": "USD", "EURO": "EUR"}
+CURRENCIES = {"TURKISH_LIRA": "TRY", "UNITED_STATES_DOLLAR": "USD", "EURO": "EUR"}
 # Order of preference when the customer does not choose a method.
 METHOD_PREFERENCE: tuple[PaymentMethodName, ...] = get_args(PaymentMethodName)
 _ORDER: dict[ProductState, int] = {
@@ -78,7 +78,7 @@ class QuoteNormalizer:
         return [m for m in METHOD_PREFERENCE if m in found]
 
     def premium(self, wire: PremiumWire) -> Premium | None:
-        currency = _CURRENCIES.get(wire.currency or "")
+        currency = CURRENCIES.get(wire.currency or "")
         if currency is None or wire.gross_premium is None:
             self._unknown("currency", wire.currency)
             return None

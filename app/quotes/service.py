@@ -22,14 +22,10 @@ from app.session.tokens import TokenKeeper
 from app.store.cache import ReferenceCache
 from app.store.idempotency import IdempotencyStore, fingerprint
 from app.store.sessions import SessionRecord
+from app.validation.dates import today_in_turkey
 
 # Insurers quote a policy start from today up to about two months ahead.
 MAX_START_DAYS = 60
-TURKEY = dt.timezone(dt.timedelta(hours=3))
-
-
-def today_in_turkey() -> dt.date:
-    return dt.datetime.now(TURKEY).date()
 
 
 class QuoteService:

@@ -29,7 +29,7 @@ _TURKEY_TZ: Final = timezone(timedelta(hours=3), "TRT")
 _ISO_DATE_RE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
-def _today_in_turkey() -> date:
+def today_in_turkey() -> date:
     return datetime.now(_TURKEY_TZ).date()
 
 
@@ -44,7 +44,7 @@ def validate_birth_date(value: date, *, today: date | None = None) -> date:
     if not isinstance(checked, date):
         raise ValueError(BIRTH_DATE_ERROR_MESSAGE)
     if today is None:
-        today = _today_in_turkey()
+        today = today_in_turkey()
     if not EARLIEST_BIRTH_DATE <= checked < today:
         raise ValueError(BIRTH_DATE_ERROR_MESSAGE)
     return checked
