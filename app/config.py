@@ -205,7 +205,12 @@ class Settings(BaseSettings):
         if self.allowed_origins:
             return [o.rstrip("/") for o in self.allowed_origins]
         parts = urlsplit(self.public_base_url)
-        return [f"{parts.scheme}://{parts.netloc}"]
+        origin = f"{parts.scheme}://{parts.netloc}"
+        if self.env != "production" and parts.hostname in ("localhost", "127.0.0.1"):
+            # A newcomer may open either spelling of the local address.
+            port = f":{parts.port}" if parts.port else ""
+            return [f"{parts.scheme}://localhost{port}", f"{parts.scheme}://127.0.0.1{port}"]
+        return [origin]
 
     @property
     def result_url(self) -> str:

@@ -72,3 +72,8 @@ def test_unknown_payment_methods_are_refused() -> None:
 def test_origins_default_to_the_public_url() -> None:
     settings = Settings(_env_file=None, public_base_url="https://kasko.agency.example/")
     assert settings.origins == ["https://kasko.agency.example"]
+
+
+def test_local_development_accepts_both_spellings_of_the_local_origin() -> None:
+    settings = Settings(_env_file=None, public_base_url="http://localhost:8000")
+    assert settings.origins == ["http://localhost:8000", "http://127.0.0.1:8000"]
