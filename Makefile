@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 REDIS_PORT ?= 6379
 export TEST_REDIS_URL ?= redis://127.0.0.1:$(REDIS_PORT)/0
 
-.PHONY: install run test check lint typecheck format openapi redis bench load clean
+.PHONY: install run test check lint typecheck format openapi redis chromium bench load clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,10 @@ run: install ## start the gateway on http://localhost:8000 (sandbox InsurUp, in-
 redis: ## make sure a Redis answers on 127.0.0.1:$(REDIS_PORT) (starts one if none does)
 	@scripts/ensure-redis.sh $(REDIS_PORT)
 
-test: install redis ## run the test suite against a real Redis
+chromium: ## make sure Debian's Chromium is there for the browser tests (installs it if not)
+	@scripts/ensure-chromium.sh
+
+test: install redis chromium ## run the test suite against a real Redis and a real browser
 	$(BIN)/python -m pytest
 
 lint:

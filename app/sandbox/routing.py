@@ -12,8 +12,11 @@ T = TypeVar("T")
 
 
 def base_url(request: Request) -> str:
-    """The sandbox's own origin (plus root path) as the caller reached it, no trailing /."""
-    return str(request.base_url).rstrip("/")
+    """The sandbox's own origin plus the path it is mounted at, as the caller reached it."""
+    # `request.base_url` is the outermost app's root: mounted inside another app it drops the
+    # mount path, and the payment page's forms would post to a 404.
+    url = request.url
+    return f"{url.scheme}://{url.netloc}{request.scope.get('root_path', '')}".rstrip("/")
 
 
 def require_own(

@@ -6,6 +6,8 @@ Redis is real. The browser follows every redirect the bank page and the gateway 
 """
 
 import asyncio
+import html
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -145,7 +147,10 @@ async def _pay(
     page = await web.get(started.json()["redirectUrl"])
     assert page.status_code == 200 and "<form" in page.text
     form = {"smsCode": "123456"} if card else {}
-    to_callback = await web.post(f"{started.json()['redirectUrl']}/{button}", data=form)
+    # Post where the page's own form posts, as a browser would.
+    actions = re.findall(r'<form method="post" action="([^"]+)"', page.text)
+    action = next(a for a in actions if a.endswith(f"/{button}"))
+    to_callback = await web.post(html.unescape(action), data=form)
     assert to_callback.status_code == 303
     assert "/api/v1/payments/callback/" in to_callback.headers["location"]
     result = await web.get(to_callback.headers["location"])
