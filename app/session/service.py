@@ -117,7 +117,7 @@ class SessionService:
         )
         if replacing is not None:
             await self._store.delete(replacing)
-        now = time.time()
+        now = int(time.time())
         meta = Meta(
             transport=transport,
             stage="mfa_pending",

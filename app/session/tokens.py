@@ -86,19 +86,19 @@ class TokenKeeper:
 
     async def refresh(self, record: SessionRecord) -> None:
         """Replace the record's pair with a newer one, refreshing only if nobody else did."""
-        key = (record.handle, record.tokens_blob or b"")
+        key = (record.handle, record.tokens_tag or b"")
         shared = self._inflight.get(key)
         if shared is None:
             shared = asyncio.ensure_future(self._refresh_across_replicas(record))
             self._inflight[key] = shared
             shared.add_done_callback(lambda _: self._inflight.pop(key, None))
         # Shielded: one caller's disconnect must not cancel the refresh the others wait on.
-        tokens, blob = await asyncio.shield(shared)
-        record.tokens, record.tokens_blob = tokens, blob
+        tokens, tag = await asyncio.shield(shared)
+        record.tokens, record.tokens_tag = tokens, tag
 
     async def _refresh_across_replicas(self, record: SessionRecord) -> tuple[Tokens, bytes]:
         lock = self._keys.refresh_lock(record.handle)
-        stale = record.tokens_blob
+        stale = record.tokens_tag
         deadline = time.monotonic() + self._lease + 5
         while True:
             owner = await self._store.try_lock(lock, seconds=self._lease)
@@ -147,8 +147,8 @@ class TokenKeeper:
             TOKEN_REFRESHES.labels("lost_race").inc()
             return await self._current(record)
         TOKEN_REFRESHES.labels("ok").inc()
-        assert record.tokens_blob is not None
-        return rotated, record.tokens_blob
+        assert record.tokens_tag is not None
+        return rotated, record.tokens_tag
 
     async def _end(self, record: SessionRecord, reason: str) -> NoReturn:
         TOKEN_REFRESHES.labels(reason).inc()

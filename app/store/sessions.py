@@ -1,16 +1,20 @@
-"""Sessions in Redis: one hash per session, each field sealed on its own.
+"""Sessions in Redis: one string per session, compressed and sealed.
 
-Fields: `meta` (who, how, lifetimes), `tokens` (InsurUp's pair), `mfa` (the pending MFA token),
-`case` (the sale-opportunity outcome). Separate fields let a token refresh and the case step
-write at the same time without one overwriting the other. Writes go through small Lua
-scripts that refuse to touch a session that is gone, so a logout is never undone by a
-late write, and the token field is replaced only by compare-and-set.
+The value is an 8-byte version tag followed by the sealed record (who, how, lifetimes, the
+InsurUp token pair, a pending MFA token, the sale-opportunity outcome). One string keeps a
+session under a kilobyte and is read with one command. Every write is a compare-and-set on
+the version tag (a small Lua script): a token refresh and the case step writing at the same
+time re-read and merge instead of overwriting each other, a rotated token pair replaces only
+the pair it was refreshed from, and nothing resurrects a session that was deleted.
 """
 
+import base64
 import hashlib
 import secrets
 import time
-from dataclasses import asdict, dataclass, field
+import zlib
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
 from typing import Literal
 
 import orjson
@@ -24,16 +28,15 @@ from app.store.keys import Keys
 Transport = Literal["cookie", "bearer"]
 Stage = Literal["mfa_pending", "authenticated"]
 
-_SET_IF_EXISTS = """
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-for i = 1, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+_TAG = 8
+_SET_IF_VERSION = """
+local current = redis.call('GET', KEYS[1])
+if not current or string.sub(current, 1, 8) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
 return 1
 """
-_SET_IF_EQUAL = """
-if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
-return 1
-"""
+# A record changed under a writer this many times in a row is contended beyond reason.
+_MAX_MERGES = 8
 _DEL_IF_EQUAL = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
@@ -46,7 +49,9 @@ def new_session_id() -> str:
 
 
 def handle_of(session_id: str) -> str:
-    return hashlib.sha256(session_id.encode()).hexdigest()
+    """What Redis knows of a session id: its SHA-256, URL-safe base64 (shorter than hex)."""
+    digest = hashlib.sha256(session_id.encode()).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
 @dataclass(slots=True)
@@ -80,8 +85,8 @@ class SessionRecord:
     tokens: Tokens | None = None
     mfa_token: str | None = None
     case: CaseOutcome | None = None
-    # The sealed tokens exactly as read: the compare-and-set of a refresh compares these bytes.
-    tokens_blob: bytes | None = field(default=None, repr=False)
+    # Identifies the token pair as read: a refresh replaces only the pair it started from.
+    tokens_tag: bytes | None = field(default=None, repr=False)
 
     @property
     def customer_id(self) -> str:
@@ -110,53 +115,90 @@ class SessionStore:
         self._keys = keys
         self._sealer = sealer
         self._idle = idle_seconds
-        self._set_if_exists = redis.register_script(_SET_IF_EXISTS)
-        self._set_if_equal = redis.register_script(_SET_IF_EQUAL)
+        self._set_if_version = redis.register_script(_SET_IF_VERSION)
         self._del_if_equal = redis.register_script(_DEL_IF_EQUAL)
 
-    # -- sealing -----------------------------------------------------------------------------
+    # -- encoding --------------------------------------------------------------------------------
 
-    def _seal(self, handle: str, name: str, value: object) -> bytes:
-        return self._sealer.seal(orjson.dumps(value), context=f"{handle}/{name}".encode())
+    def _encode(self, record: SessionRecord) -> bytes:
+        tokens = asdict(record.tokens) if record.tokens else None
+        if tokens is not None:  # whole seconds: refreshing a minute early absorbs the rest
+            tokens["access_expires_at"] = int(tokens["access_expires_at"])
+        body = {
+            "meta": asdict(record.meta),
+            "tokens": tokens,
+            "mfa": record.mfa_token,
+            "case": asdict(record.case) if record.case else None,
+        }
+        sealed = self._sealer.seal(
+            zlib.compress(orjson.dumps(body), 6), context=record.handle.encode()
+        )
+        return secrets.token_bytes(_TAG) + sealed
 
-    def _open(self, handle: str, name: str, blob: bytes) -> object:
-        return orjson.loads(self._sealer.open(blob, context=f"{handle}/{name}".encode()))
+    def _decode(self, handle: str, raw: bytes) -> tuple[SessionRecord, bytes]:
+        body = orjson.loads(zlib.decompress(self._sealer.open(raw[_TAG:], context=handle.encode())))
+        tokens = Tokens(**body["tokens"]) if body["tokens"] else None
+        record = SessionRecord(
+            handle=handle,
+            meta=Meta(**body["meta"]),
+            tokens=tokens,
+            mfa_token=body["mfa"],
+            case=CaseOutcome(**body["case"]) if body["case"] else None,
+            tokens_tag=_tag_of(tokens),
+        )
+        return record, raw[:_TAG]
 
-    def seal_tokens(self, handle: str, tokens: Tokens) -> bytes:
-        return self._seal(handle, "tokens", asdict(tokens))
+    async def _read(self, handle: str) -> tuple[SessionRecord, bytes] | None:
+        raw = await self._redis.get(self._keys.session(handle))
+        if not isinstance(raw, bytes):
+            return None
+        try:
+            return self._decode(handle, raw)
+        except (SealError, KeyError, TypeError, ValueError, zlib.error):
+            return None
+
+    async def _merge(
+        self, handle: str, change: Callable[[SessionRecord], SessionRecord | None]
+    ) -> SessionRecord | None:
+        """Read, change and compare-and-set, again while others write in between. `change`
+        returns None to give up; the result is the record as stored, or None."""
+        for _ in range(_MAX_MERGES):
+            current = await self._read(handle)
+            if current is None:
+                return None
+            record, version = current
+            changed = change(record)
+            if changed is None:
+                return None
+            if await self._set_if_version(
+                keys=[self._keys.session(handle)], args=[version, self._encode(changed)]
+            ):
+                changed.tokens_tag = _tag_of(changed.tokens)
+                return changed
+        return None
 
     # -- sessions ----------------------------------------------------------------------------
 
     @guarded
     async def create(self, record: SessionRecord) -> None:
-        handle = record.handle
-        fields: dict[str, bytes] = {"meta": self._seal(handle, "meta", asdict(record.meta))}
-        if record.tokens is not None:
-            fields["tokens"] = self.seal_tokens(handle, record.tokens)
-        if record.mfa_token is not None:
-            fields["mfa"] = self._seal(handle, "mfa", record.mfa_token)
-        if record.case is not None:
-            fields["case"] = self._seal(handle, "case", asdict(record.case))
-        key = self._keys.session(handle)
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.hset(key, mapping=fields)  # type: ignore[arg-type]
-            pipe.expire(key, self._ttl(record.meta))
-            await pipe.execute()
-        await self._index(record.meta, handle)
+        key = self._keys.session(record.handle)
+        await self._redis.set(key, self._encode(record), ex=self._ttl(record.meta))
+        record.tokens_tag = _tag_of(record.tokens)
+        await self._index(record.meta, record.handle)
 
     @guarded
     async def load(self, handle: str) -> SessionRecord | None:
         """Read a session and slide its idle expiry, in one round trip."""
         key = self._keys.session(handle)
         async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.hgetall(key)
+            pipe.get(key)
             pipe.expire(key, self._idle)
             raw, _ = await pipe.execute()
-        if not raw:
+        if not isinstance(raw, bytes):
             return None
         try:
-            record = self._decode(handle, raw)
-        except (SealError, KeyError, TypeError, orjson.JSONDecodeError):
+            record, _ = self._decode(handle, raw)
+        except (SealError, KeyError, TypeError, ValueError, zlib.error):
             # Sealed by a key we no longer have, or damaged: treat as signed out.
             await self._redis.delete(key)
             return None
@@ -168,79 +210,59 @@ class SessionStore:
             await self._redis.expire(key, max(1, int(left)))
         return record
 
-    def _decode(self, handle: str, raw: dict[bytes, bytes]) -> SessionRecord:
-        meta = Meta(**self._open(handle, "meta", raw[b"meta"]))  # type: ignore[arg-type]
-        record = SessionRecord(handle=handle, meta=meta)
-        if b"tokens" in raw:
-            record.tokens = Tokens(**self._open(handle, "tokens", raw[b"tokens"]))  # type: ignore[arg-type]
-            record.tokens_blob = raw[b"tokens"]
-        if b"mfa" in raw:
-            record.mfa_token = str(self._open(handle, "mfa", raw[b"mfa"]))
-        if b"case" in raw:
-            record.case = CaseOutcome(**self._open(handle, "case", raw[b"case"]))  # type: ignore[arg-type]
-        return record
-
     @guarded
     async def load_tokens(self, handle: str) -> tuple[Tokens, bytes] | None:
-        """The stored pair and its sealed bytes, without touching expiry (refresh waits)."""
-        blob = await self._redis.hget(self._keys.session(handle), "tokens")
-        if not isinstance(blob, bytes):
+        """The stored pair and its tag, without touching expiry (refresh waits)."""
+        current = await self._read(handle)
+        if current is None or current[0].tokens is None:
             return None
-        try:
-            tokens = Tokens(**self._open(handle, "tokens", blob))  # type: ignore[arg-type]
-        except (SealError, TypeError, orjson.JSONDecodeError):
-            return None
-        return tokens, blob
+        record = current[0]
+        assert record.tokens is not None and record.tokens_tag is not None
+        return record.tokens, record.tokens_tag
 
     @guarded
     async def load_case(self, handle: str) -> CaseOutcome | None:
-        blob = await self._redis.hget(self._keys.session(handle), "case")
-        if not isinstance(blob, bytes):
-            return None
-        try:
-            return CaseOutcome(**self._open(handle, "case", blob))  # type: ignore[arg-type]
-        except (SealError, TypeError, orjson.JSONDecodeError):
-            return None
+        current = await self._read(handle)
+        return None if current is None else current[0].case
 
     @guarded
     async def authenticate(self, record: SessionRecord, tokens: Tokens) -> bool:
         """Turn a pending session into a signed-in one; False if it is gone meanwhile."""
-        handle = record.handle
-        record.meta.stage = "authenticated"
-        blob = self.seal_tokens(handle, tokens)
-        stored = await self._set_if_exists(
-            keys=[self._keys.session(handle)],
-            args=["meta", self._seal(handle, "meta", asdict(record.meta)), "tokens", blob],
-        )
-        if not stored:
+        meta = replace(record.meta, stage="authenticated")
+
+        def signed_in(current: SessionRecord) -> SessionRecord:
+            return replace(current, meta=meta, tokens=tokens, mfa_token=None)
+
+        stored = await self._merge(record.handle, signed_in)
+        if stored is None:
             return False
-        await self._redis.hdel(self._keys.session(handle), "mfa")
-        record.tokens, record.tokens_blob, record.mfa_token = tokens, blob, None
-        await self._index(record.meta, handle)
+        record.meta, record.tokens, record.mfa_token = stored.meta, tokens, None
+        record.tokens_tag = stored.tokens_tag
+        await self._index(record.meta, record.handle)
         return True
 
     @guarded
     async def replace_tokens(self, record: SessionRecord, tokens: Tokens) -> bool:
         """Store a rotated pair only if nobody else replaced the pair we refreshed from."""
-        blob = self.seal_tokens(record.handle, tokens)
-        swapped = await self._set_if_equal(
-            keys=[self._keys.session(record.handle)],
-            args=["tokens", record.tokens_blob or b"", blob],
-        )
-        if swapped:
-            record.tokens, record.tokens_blob = tokens, blob
-        return bool(swapped)
+        expected = record.tokens_tag
+
+        def rotated(current: SessionRecord) -> SessionRecord | None:
+            if current.tokens_tag != expected:
+                return None
+            return replace(current, tokens=tokens)
+
+        stored = await self._merge(record.handle, rotated)
+        if stored is None:
+            return False
+        record.tokens, record.tokens_tag = tokens, stored.tokens_tag
+        return True
 
     @guarded
     async def save_case(self, record: SessionRecord, case: CaseOutcome) -> bool:
-        handle = record.handle
-        stored = await self._set_if_exists(
-            keys=[self._keys.session(handle)],
-            args=["case", self._seal(handle, "case", asdict(case))],
-        )
-        if stored:
+        stored = await self._merge(record.handle, lambda current: replace(current, case=case))
+        if stored is not None:
             record.case = case
-        return bool(stored)
+        return stored is not None
 
     @guarded
     async def delete(self, record: SessionRecord) -> None:
@@ -298,3 +320,10 @@ class SessionStore:
     @guarded
     async def ping(self) -> bool:
         return bool(await self._redis.ping())
+
+
+def _tag_of(tokens: Tokens | None) -> bytes | None:
+    """A short digest of a token pair: equal pairs, equal tags."""
+    if tokens is None:
+        return None
+    return hashlib.sha256(f"{tokens.access}\n{tokens.refresh}".encode()).digest()[:16]

@@ -37,7 +37,7 @@ def _store(
 
 
 def _record(absolute_in: float = 3600) -> SessionRecord:
-    now = time.time()
+    now = int(time.time())  # the store keeps whole seconds
     return SessionRecord(
         handle=handle_of(new_session_id()),
         meta=Meta(
@@ -84,8 +84,8 @@ async def test_rotation_old_key_still_opens_new_key_seals(
 async def test_tokens_are_not_in_redis_in_clear(redis_client: aioredis.Redis, prefix: str) -> None:
     record = _record()
     await _store(redis_client, prefix, [_key()]).create(record)
-    raw = await redis_client.hgetall(Keys(prefix=prefix).session(record.handle))
-    dump = b"".join(v for v in raw.values() if isinstance(v, bytes))
+    dump = await redis_client.get(Keys(prefix=prefix).session(record.handle))
+    assert isinstance(dump, bytes) and len(dump) > 40
     assert b"access-secret-1" not in dump and b"refresh-secret-1" not in dump and b"c-1" not in dump
 
 
@@ -144,3 +144,38 @@ async def test_token_compare_and_set_refuses_a_stale_pair(
     assert not await store.replace_tokens(second, Tokens("a3", "r3", time.time() + 600))
     final = await store.load(record.handle)
     assert final is not None and final.tokens is not None and final.tokens.access == "a2"
+
+
+async def test_a_signed_in_session_fits_in_a_kilobyte(
+    redis_client: aioredis.Redis, prefix: str
+) -> None:
+    record = _record()
+    jwt = "eyJ" + base64.urlsafe_b64encode(secrets.token_bytes(520)).decode()[:697]
+    record.tokens = Tokens(access=jwt, refresh=secrets.token_urlsafe(48), access_expires_at=0)
+    record.case = CaseOutcome(case_id="65f1c0ffee0ddba11ca5e001", created=True)
+    await _store(redis_client, prefix, [_key()]).create(record)
+    used = await redis_client.memory_usage(Keys(prefix=prefix).session(record.handle))
+    assert used is not None and used <= 1024, used
+
+
+async def test_concurrent_case_and_token_writes_both_land(
+    redis_client: aioredis.Redis, prefix: str
+) -> None:
+    import asyncio
+
+    store = _store(redis_client, prefix, [_key()])
+    record = _record()
+    await store.create(record)
+    first = await store.load(record.handle)
+    second = await store.load(record.handle)
+    assert first is not None and second is not None
+    fresh = Tokens("access-2", "refresh-2", int(time.time()) + 600)
+    results = await asyncio.gather(
+        store.replace_tokens(first, fresh),
+        store.save_case(second, CaseOutcome(case_id="case-1", created=True)),
+    )
+    assert list(results) == [True, True]
+    final = await store.load(record.handle)
+    assert final is not None
+    assert final.tokens == fresh
+    assert final.case == CaseOutcome(case_id="case-1", created=True)
