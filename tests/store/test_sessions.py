@@ -149,12 +149,22 @@ async def test_token_compare_and_set_refuses_a_stale_pair(
 async def test_a_signed_in_session_fits_in_a_kilobyte(
     redis_client: aioredis.Redis, prefix: str
 ) -> None:
+    """With the production key prefix and a 700-character access token (InsurUp's JWT size
+    is not documented; customer JWTs with a few claims are 600-800 characters)."""
     record = _record()
-    jwt = "eyJ" + base64.urlsafe_b64encode(secrets.token_bytes(520)).decode()[:697]
-    record.tokens = Tokens(access=jwt, refresh=secrets.token_urlsafe(48), access_expires_at=0)
+    record.meta.customer_id = "8f89a1b6-5d1c-4c6e-9a55-0c3d2b1a0f11"
+    record.meta.customer_name = "Ada Y."
+    jwt = "eyJ" + secrets.token_urlsafe(700)[:697]
+    record.tokens = Tokens(jwt, secrets.token_urlsafe(48), int(time.time()) + 600)
     record.case = CaseOutcome(case_id="65f1c0ffee0ddba11ca5e001", created=True)
-    await _store(redis_client, prefix, [_key()]).create(record)
-    used = await redis_client.memory_usage(Keys(prefix=prefix).session(record.handle))
+    await _store(redis_client, "bff:", [_key()]).create(record)
+    key = Keys(prefix="bff:").session(record.handle)
+    try:
+        used = await redis_client.memory_usage(key)
+    finally:
+        await redis_client.delete(
+            key, Keys(prefix="bff:").customer_sessions("8f89a1b6-5d1c-4c6e-9a55-0c3d2b1a0f11")
+        )
     assert used is not None and used <= 1024, used
 
 
