@@ -192,12 +192,9 @@ class SessionStore:
 
     @guarded
     async def load(self, handle: str) -> SessionRecord | None:
-        """Read a session and slide its idle expiry, in one round trip."""
+        """Read a session and slide its idle expiry: one command (GETEX), one round trip."""
         key = self._keys.session(handle)
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.get(key)
-            pipe.expire(key, self._idle)
-            raw, _ = await pipe.execute()
+        raw = await self._redis.getex(key, ex=self._idle)
         if not isinstance(raw, bytes):
             return None
         try:
