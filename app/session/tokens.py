@@ -132,6 +132,11 @@ class TokenKeeper:
         except (InsurUpUnauthorized, UpstreamRejected) as exc:
             if isinstance(exc, UpstreamRejected) and exc.status != 422:
                 raise
+            # Refused: unless another replica stored a newer pair meanwhile (a lease that
+            # lapsed under a slow call), the session is over.
+            current = await self._current(record)
+            if current[1] != record.tokens_tag:
+                return current
             await self._end(record, "rejected")
         except Exception:
             TOKEN_REFRESHES.labels("failed").inc()
