@@ -108,3 +108,33 @@ def test_every_operation_keeps_its_documented_contract(
     if case.path == "/api/v1/session" and case.method in ("DELETE",):
         headers["Authorization"] = "Bearer " + "x" * 43  # never sign the fuzzer out
     case.call_and_validate(base_url=base_url, headers=headers, checks=CHECKS, timeout=15)
+
+
+def test_call_sequences_keep_the_contract(live: tuple[str, str]) -> None:
+    """Stateful: Schemathesis chains operations through the ids they return (a vehicle into
+    a quote, a quote into its events and products) and checks every answer on the way."""
+    base_url, token = live
+    machine = schema.as_state_machine()
+
+    class Workflow(machine):  # type: ignore[misc,valid-type]
+        def get_call_kwargs(self, case: schemathesis.Case[Any]) -> dict[str, Any]:
+            headers = dict(case.headers or {})
+            headers.setdefault("Authorization", f"Bearer {token}")
+            if case.path == "/api/v1/session" and case.method == "DELETE":
+                headers["Authorization"] = "Bearer " + "x" * 43
+            return {"base_url": base_url, "headers": headers, "timeout": 15}
+
+        def validate_response(
+            self, response: Any, case: schemathesis.Case[Any], **kwargs: Any
+        ) -> None:
+            case.validate_response(response, checks=CHECKS[:4])
+
+    Workflow.run(
+        settings=settings(
+            max_examples=15,
+            stateful_step_count=6,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            derandomize=True,
+        )
+    )
