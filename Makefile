@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 REDIS_PORT ?= 6379
 export TEST_REDIS_URL ?= redis://127.0.0.1:$(REDIS_PORT)/0
 
-.PHONY: install run test check lint typecheck format openapi redis chromium bench load clean
+.PHONY: install run test check lint typecheck format openapi redis chromium bench profile load clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,9 @@ bench: install redis ## the hot path against a bare proxy, and the transport (lo
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(BIN)/python -m bench.transport
 	$(BIN)/python -m bench.gateway
+
+profile: install redis ## the hot read path's call tree (pyinstrument, in process)
+	$(BIN)/python -m bench.profile
 
 load: install redis ## N customers buy at once on two replicas (make load N=200)
 	$(BIN)/python -m bench.load $${N:-100}
