@@ -3,11 +3,13 @@
 Run it alone with `uvicorn --factory app.sandbox:create_sandbox_app --port 8099`.
 """
 
+import os
+
 from fastapi import APIRouter, FastAPI
 
 from .auth import build_auth_router
 from .cases import CASES_ROOT, build_cases_router
-from .config import SandboxConfig
+from .config import SandboxConfig, config_from_env
 from .customers import build_customers_router
 from .documents import build_documents_router
 from .graphql import RootField, build_graphql_router
@@ -26,7 +28,9 @@ API_PREFIX = "/api"
 
 
 def create_sandbox_app(config: SandboxConfig | None = None) -> FastAPI:
-    config = config or SandboxConfig()
+    # Without an explicit config (uvicorn --factory, the gateway's embedded copy), the fault
+    # knobs come from SANDBOX_* environment variables.
+    config = config or config_from_env(os.environ)
     state = SandboxState(config)
     if config.seed_world:
         seed_world(state)

@@ -176,3 +176,26 @@ def _check_operation_keys(name: str, keys: Iterable[str]) -> None:
     if unknown:
         known = sorted(KNOWN_OPERATION_KEYS)
         raise ValueError(f"{name}: unknown operation(s) {unknown}; known: {known}")
+
+
+def _pairs(text: str) -> dict[str, float]:
+    """`proposal_get=0.5,purchase=1` -> {"proposal_get": 0.5, "purchase": 1.0}."""
+    pairs: dict[str, float] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, _, value = part.partition("=")
+        pairs[name.strip()] = float(value)
+    return pairs
+
+
+def config_from_env(environ: Mapping[str, str]) -> SandboxConfig:
+    """Fault knobs for demos from the environment (the separate compose service and the
+    embedded sandbox of `make run` alike), e.g. `SANDBOX_LATENCY_SECONDS=proposal_get=0.5`,
+    `SANDBOX_ERROR_RATE=purchase=0.2`, `SANDBOX_TIMEOUT=vehicle_lookup`,
+    `SANDBOX_DOCUMENT_INLINE=true`. Unset variables keep the defaults."""
+    timeout = {p.strip() for p in environ.get("SANDBOX_TIMEOUT", "").split(",") if p.strip()}
+    return SandboxConfig(
+        latency_seconds=_pairs(environ.get("SANDBOX_LATENCY_SECONDS", "")),
+        error_rate=_pairs(environ.get("SANDBOX_ERROR_RATE", "")),
+        timeout=frozenset(timeout),
+        document_inline=environ.get("SANDBOX_DOCUMENT_INLINE", "").lower() in ("1", "true", "yes"),
+    )

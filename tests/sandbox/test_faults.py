@@ -150,3 +150,21 @@ async def test_error_rate_draws_are_reproducible_with_a_seed(make_sandbox: Sandb
 def test_config_rejects_nonsense(overrides: dict[str, object]) -> None:
     with pytest.raises(ValueError):  # noqa: PT011 - the messages vary by field
         SandboxConfig(**overrides)  # type: ignore[arg-type]
+
+
+def test_fault_knobs_come_from_the_environment() -> None:
+    from app.sandbox.config import config_from_env
+
+    config = config_from_env(
+        {
+            "SANDBOX_LATENCY_SECONDS": "proposal_get=0.5, purchase=1",
+            "SANDBOX_ERROR_RATE": "purchase=0.25",
+            "SANDBOX_TIMEOUT": "vehicle_lookup",
+            "SANDBOX_DOCUMENT_INLINE": "true",
+        }
+    )
+    assert dict(config.latency_seconds) == {"proposal_get": 0.5, "purchase": 1.0}
+    assert dict(config.error_rate) == {"purchase": 0.25}
+    assert set(config.timeout) == {"vehicle_lookup"}
+    assert config.document_inline is True
+    assert config_from_env({}) == config_from_env({"SANDBOX_TIMEOUT": ""})
