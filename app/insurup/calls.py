@@ -1,0 +1,231 @@
+"""How one call to InsurUp is made: headers, the JSON body, bounded retries, metrics, logs,
+and every failure translated into the gateway's errors. `client.py` says what to call."""
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import orjson
+from pydantic import ValidationError
+
+from app.context import request_id_var
+from app.errors import UpstreamError
+from app.insurup.errors import error_for_graphql, error_for_status, error_for_transport
+from app.insurup.transport import request_never_sent
+from app.ops.metrics import INSURUP_CALLS, INSURUP_SECONDS
+
+log = logging.getLogger("app.insurup")
+
+# Reads are retried on connection failures and on 502/503, twice at most with a short pause:
+# long back-offs would only move the wait to the customer.
+_READ_RETRY_STATUSES = frozenset({502, 503})
+_READ_RETRY_PAUSES = (0.05, 0.2)
+_UNEXPECTED = "The insurance platform sent an unexpected answer"
+
+
+def parse(model: type[Any], data: Any) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise UpstreamError(_UNEXPECTED) from exc
+
+
+def parse_list(model: type[Any], data: Any) -> list[Any]:
+    if not isinstance(data, list):
+        raise UpstreamError(_UNEXPECTED)
+    return [parse(model, item) for item in data]
+
+
+def id_of(answer: Any, *names: str) -> str:
+    """Created-resource answers: `{"id": ...}`, `{"proposalId": ...}` or a bare string."""
+    if isinstance(answer, str) and answer:
+        return answer
+    if isinstance(answer, dict):
+        for name in names:
+            value = answer.get(name)
+            if isinstance(value, str) and value:
+                return value
+    raise UpstreamError(_UNEXPECTED)
+
+
+def seg(value: str) -> str:
+    """One path segment: ids come from customers, so nothing in them may change the path."""
+    return quote(value, safe="")
+
+
+class InsurUpCalls:
+    """Sends requests through the one shared `httpx.AsyncClient` of the process."""
+
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self._http = http
+
+    def may_follow(self, url: str) -> bool:
+        parts = httpx.URL(url)
+        base = self._http.base_url
+        same_origin = (parts.scheme, parts.host, parts.port) == (base.scheme, base.host, base.port)
+        return parts.scheme == "https" or same_origin
+
+    async def open(self, operation: str, url: str, token: str | None) -> httpx.Response:
+        headers = {
+            "X-Request-ID": request_id_var.get(),
+            "Accept": "application/pdf, application/json",
+        }
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        request = self._http.build_request("GET", url, headers=headers)
+        started = time.perf_counter()
+        try:
+            response = await self._http.send(request, stream=True)
+        except httpx.TransportError as exc:
+            INSURUP_CALLS.labels(operation, type(exc).__name__).inc()
+            raise error_for_transport(exc) from exc
+        INSURUP_SECONDS.labels(operation).observe(time.perf_counter() - started)
+        INSURUP_CALLS.labels(operation, str(response.status_code)).inc()
+        if response.status_code >= 400:
+            await response.aread()
+            await response.aclose()
+            raise error_for_status(response)
+        return response
+
+    async def reachable(self) -> bool:
+        """Whether InsurUp answers HTTP at all (any status will do); for readiness reports."""
+        try:
+            await self._http.get("/", timeout=2.0)
+        except httpx.TransportError:
+            return False
+        return True
+
+    async def graphql(self, operation: str, query: str, *, token: str) -> Any:
+        body = await self.json(
+            operation, "POST", "/graphql", token=token, json={"query": query}, read_only=True
+        )
+        if not isinstance(body, dict):
+            raise UpstreamError(_UNEXPECTED)
+        errors = body.get("errors")
+        if isinstance(errors, list) and errors:
+            raise error_for_graphql(errors)
+        return body.get("data")
+
+    async def json(
+        self,
+        operation: str,
+        method: str,
+        path: str,
+        *,
+        token: str | None = None,
+        json: object | None = None,
+        read_only: bool | None = None,
+        params: dict[str, str] | None = None,
+    ) -> Any:
+        response = await self._send(
+            operation,
+            method,
+            path,
+            token=token,
+            json=json,
+            read_only=method == "GET" if read_only is None else read_only,
+            params=params,
+        )
+        if response.status_code == 204 or not response.content:
+            return None
+        try:
+            return orjson.loads(response.content)
+        except orjson.JSONDecodeError as exc:
+            INSURUP_CALLS.labels(operation, "bad_body").inc()
+            log.warning("insurup answer is not JSON", extra={"operation": operation})
+            raise UpstreamError("The insurance platform sent an unreadable answer") from exc
+
+    async def _send(
+        self,
+        operation: str,
+        method: str,
+        path: str,
+        *,
+        token: str | None,
+        json: object | None,
+        read_only: bool,
+        params: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        headers = {"X-Request-ID": request_id_var.get(), "Accept-Language": "tr-TR"}
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        content = None if json is None else orjson.dumps(json)
+        if content is not None:
+            headers["Content-Type"] = "application/json"
+        attempt = 0
+        while True:
+            started = time.perf_counter()
+            try:
+                response = await self._http.request(
+                    method, path, content=content, headers=headers, params=params
+                )
+            except httpx.TransportError as exc:
+                INSURUP_SECONDS.labels(operation).observe(time.perf_counter() - started)
+                retry = _may_retry_failure(exc, read_only=read_only, attempt=attempt)
+                outcome = "retry" if retry else type(exc).__name__
+                INSURUP_CALLS.labels(operation, outcome).inc()
+                log.warning(
+                    "insurup call failed",
+                    extra={"operation": operation, "error": type(exc).__name__, "retry": retry},
+                )
+                if not retry:
+                    raise error_for_transport(exc) from exc
+            else:
+                elapsed = time.perf_counter() - started
+                INSURUP_SECONDS.labels(operation).observe(elapsed)
+                status = response.status_code
+                retry = (
+                    read_only
+                    and status in _READ_RETRY_STATUSES
+                    and attempt < len(_READ_RETRY_PAUSES)
+                )
+                INSURUP_CALLS.labels(operation, "retry" if retry else str(status)).inc()
+                # Per call detail is for debugging; the access line and metrics cover the rest.
+                log.debug(
+                    "insurup call",
+                    extra={"operation": operation, "status": status, "ms": round(elapsed * 1000)},
+                )
+                if status < 400:
+                    return response
+                if not retry:
+                    raise error_for_status(response)
+            await asyncio.sleep(_READ_RETRY_PAUSES[min(attempt, len(_READ_RETRY_PAUSES) - 1)])
+            attempt += 1
+
+
+class Download:
+    """An open upstream response, read chunk by chunk and closed by whoever streams it."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self._response = response
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self._response.aiter_bytes():
+                yield chunk
+        except httpx.TransportError as exc:
+            raise error_for_transport(exc) from exc
+        finally:
+            await self._response.aclose()
+
+    async def aclose(self) -> None:
+        await self._response.aclose()
+
+
+def is_pdf(response: httpx.Response) -> bool:
+    kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    return kind in ("application/pdf", "application/octet-stream")
+
+
+def _may_retry_failure(exc: httpx.TransportError, *, read_only: bool, attempt: int) -> bool:
+    # Any call may be sent again once when it provably never left (a stale pooled connection
+    # or a refused connect); reads may also be repeated after a dropped connection.
+    if request_never_sent(exc) and attempt == 0:
+        return True
+    if read_only and attempt < len(_READ_RETRY_PAUSES):
+        return isinstance(exc, httpx.NetworkError | httpx.RemoteProtocolError)
+    return False
