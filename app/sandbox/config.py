@@ -118,6 +118,10 @@ class SandboxConfig:
     callback_without_purchase: bool = False
     """The payment page's Approve / Decline only send the browser to `callbackUrl` (with the
     usual misleading query) and change nothing: the product stays PURCHASING."""
+    public_base_url: str | None = None
+    """Where browsers reach this sandbox, for the payment page `redirectUrl` points them to
+    (compose: the gateway calls `http://sandbox:8099`, browsers `http://localhost:8099`).
+    None: the address the caller used."""
     document_inline: bool = False
     """`GET policies/{id}/document` answers the PDF bytes (`application/pdf`) instead of
     `{"url": ...}` (InsurUp's docs disagree; the gateway must handle both)."""
@@ -191,11 +195,13 @@ def config_from_env(environ: Mapping[str, str]) -> SandboxConfig:
     """Fault knobs for demos from the environment (the separate compose service and the
     embedded sandbox of `make run` alike), e.g. `SANDBOX_LATENCY_SECONDS=proposal_get=0.5`,
     `SANDBOX_ERROR_RATE=purchase=0.2`, `SANDBOX_TIMEOUT=vehicle_lookup`,
-    `SANDBOX_DOCUMENT_INLINE=true`. Unset variables keep the defaults."""
+    `SANDBOX_DOCUMENT_INLINE=true`, `SANDBOX_PUBLIC_BASE_URL=http://localhost:8099`. Unset
+    variables keep the defaults."""
     timeout = {p.strip() for p in environ.get("SANDBOX_TIMEOUT", "").split(",") if p.strip()}
     return SandboxConfig(
         latency_seconds=_pairs(environ.get("SANDBOX_LATENCY_SECONDS", "")),
         error_rate=_pairs(environ.get("SANDBOX_ERROR_RATE", "")),
         timeout=frozenset(timeout),
         document_inline=environ.get("SANDBOX_DOCUMENT_INLINE", "").lower() in ("1", "true", "yes"),
+        public_base_url=environ.get("SANDBOX_PUBLIC_BASE_URL") or None,
     )

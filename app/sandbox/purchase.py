@@ -225,6 +225,7 @@ def build_purchase_router(state: SandboxState) -> APIRouter:
             product.state = ProposalProductState.PURCHASING
             product.payment_session_id = session.id
             state.purchase_starts[product.id] += 1
-        return JSONResponse({"redirectUrl": f"{base_url(request)}/sandbox/pay/{session.id}"})
+        public = (state.config.public_base_url or base_url(request)).rstrip("/")
+        return JSONResponse({"redirectUrl": f"{public}/sandbox/pay/{session.id}"})
 
     return router

@@ -420,3 +420,13 @@ async def test_fault_knob_on_purchase(sandbox: Sandbox) -> None:
     assert retried.status_code == 200
     assert sandbox.state.injected_faults["purchase"] == 1
     assert sandbox.state.purchase_starts[product["id"]] == 1
+
+
+async def test_the_redirect_can_name_the_address_browsers_use(make_sandbox: SandboxFactory) -> None:
+    # Compose: the gateway calls http://sandbox:8099, the browser reaches localhost:8099.
+    sandbox = await make_sandbox(public_base_url="http://localhost:8099/")
+    me = await shopper(sandbox)
+    proposal = await me.priced_proposal()
+    product = pick(proposal, option=THREE_D)
+    redirect_url = (await me.purchase(proposal, product)).json()["redirectUrl"]
+    assert redirect_url.startswith("http://localhost:8099/sandbox/pay/")
