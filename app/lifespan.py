@@ -149,7 +149,7 @@ def build_gateway(settings: Settings, *, insurup: InsurUpTarget | None = None) -
         payments=PaymentStore(redis, keys=keys),
         sessions=store,
         idempotency=idempotency,
-        normalizer=quotes.normalizer,
+        quotes=quotes,
         callback_base=settings.public_base_url,
         timings=PaymentTimings(
             grace_seconds=settings.payment_grace_seconds,

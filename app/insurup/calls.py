@@ -212,9 +212,6 @@ class Download:
         finally:
             await self._response.aclose()
 
-    async def aclose(self) -> None:
-        await self._response.aclose()
-
 
 def is_pdf(response: httpx.Response) -> bool:
     kind = response.headers.get("content-type", "").split(";")[0].strip().lower()

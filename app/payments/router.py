@@ -1,5 +1,6 @@
 """Purchase, payment status and the payment provider's callback: HTTP only."""
 
+from dataclasses import asdict
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -56,20 +57,8 @@ async def purchase(
 
 
 def payment_view(payment: Payment) -> PaymentRead:
-    return PaymentRead.model_validate(
-        {
-            "paymentId": payment.paymentId,
-            "status": payment.status,
-            "quoteId": payment.quoteId,
-            "productId": payment.productId,
-            "installmentNumber": payment.installmentNumber,
-            "method": payment.method,
-            "policyId": payment.policyId,
-            "failureReason": payment.failureReason,
-            "createdAt": payment.createdAt,
-            "updatedAt": payment.updatedAt,
-        }
-    )
+    # The record is stored in the API's own spelling; what the view does not name is left out.
+    return PaymentRead.model_validate(asdict(payment))
 
 
 @router.get(

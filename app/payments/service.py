@@ -26,7 +26,7 @@ from app.insurup.policies import purchase_body
 from app.insurup.proposals import ProductWire
 from app.ops.metrics import PAYMENTS
 from app.payments.schemas import CARD_METHODS, PaymentStarted, PurchaseCreate
-from app.quotes.normalize import QuoteNormalizer
+from app.quotes.service import QuoteService
 from app.session.tokens import TokenKeeper
 from app.store.idempotency import IdempotencyStore, fingerprint
 from app.store.payments import Payment, PaymentStore
@@ -54,7 +54,7 @@ class PaymentService:
         payments: PaymentStore,
         sessions: SessionStore,
         idempotency: IdempotencyStore,
-        normalizer: QuoteNormalizer,
+        quotes: QuoteService,
         callback_base: str,
         timings: PaymentTimings,
     ) -> None:
@@ -63,7 +63,7 @@ class PaymentService:
         self._payments = payments
         self._sessions = sessions
         self._idempotency = idempotency
-        self._normalizer = normalizer
+        self._quotes = quotes
         self._callback_base = callback_base.rstrip("/")
         self._t = timings
         # Longer than any start can take (a product read, maybe a refresh, the purchase call):
@@ -106,7 +106,7 @@ class PaymentService:
     async def _start(
         self, record: SessionRecord, quote_id: str, product_id: str, form: PurchaseCreate
     ) -> PaymentStarted:
-        product = await self._fresh_product(record, quote_id, product_id)
+        product = await self._quotes.product(record, quote_id, product_id)
         method = self._checked_method(product, form)
         payment = Payment(
             paymentId=uuid.uuid4().hex,
@@ -149,19 +149,8 @@ class PaymentService:
         log.info("payment started", extra={"paymentId": payment.paymentId, "method": method})
         return PaymentStarted(payment_id=payment.paymentId, redirect_url=redirect)
 
-    async def _fresh_product(
-        self, record: SessionRecord, quote_id: str, product_id: str
-    ) -> ProductWire:
-        proposal = await self._tokens.call(
-            record, lambda t: self._client.proposal(token=t, proposal_id=quote_id)
-        )
-        product = proposal.product(product_id)
-        if product is None:
-            raise NotFound("No such product in this quote")
-        return product
-
     def _checked_method(self, product: ProductWire, form: PurchaseCreate) -> str:
-        view = self._normalizer.product(product)
+        view = self._quotes.normalizer.product(product)
         if not view.purchasable:
             raise ProductNotPurchasable()
         method = form.method or view.payment_methods[0]
@@ -237,7 +226,7 @@ class PaymentService:
             log.warning("payment cannot be verified: no live session of its customer")
             return payment
         try:
-            product = await self._fresh_product(record, payment.quoteId, payment.productId)
+            product = await self._quotes.product(record, payment.quoteId, payment.productId)
         except GatewayError as exc:
             log.warning("payment verification failed", extra={"code": exc.code})
             return payment

@@ -14,6 +14,12 @@ from app.errors import StoreUnavailable
 log = logging.getLogger("app.store")
 
 P = ParamSpec("P")
+
+# Delete a key only if it still holds the caller's value (lock owners, product claims).
+DEL_IF_EQUAL = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
 T = TypeVar("T")
 
 

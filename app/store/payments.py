@@ -13,7 +13,7 @@ from typing import Literal
 import orjson
 import redis.asyncio as aioredis
 
-from app.store.connection import guarded
+from app.store.connection import DEL_IF_EQUAL, guarded
 from app.store.keys import Keys
 
 PaymentStatus = Literal["pending", "succeeded", "failed"]
@@ -37,10 +37,6 @@ if current['callbackAt'] == nil or current['callbackAt'] == cjson.null then
   redis.call('SET', KEYS[1], raw, 'KEEPTTL')
 end
 return raw
-"""
-_DEL_IF_EQUAL = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
 """
 
 
@@ -80,7 +76,7 @@ class PaymentStore:
         self._keys = keys
         self._transition = redis.register_script(_TRANSITION)
         self._first_callback = redis.register_script(_FIRST_CALLBACK)
-        self._del_if_equal = redis.register_script(_DEL_IF_EQUAL)
+        self._del_if_equal = redis.register_script(DEL_IF_EQUAL)
 
     @guarded
     async def claim_product(self, payment: Payment, *, seconds: int) -> str | None:

@@ -21,7 +21,7 @@ import orjson
 import redis.asyncio as aioredis
 
 from app.errors import NotAuthenticated
-from app.store.connection import guarded
+from app.store.connection import DEL_IF_EQUAL, guarded
 from app.store.crypto import Sealer, SealError
 from app.store.keys import Keys
 
@@ -38,10 +38,6 @@ return 1
 """
 # A record changed under a writer this many times in a row is contended beyond reason.
 _MAX_MERGES = 8
-_DEL_IF_EQUAL = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
 
 
 def new_session_id() -> str:
@@ -117,7 +113,7 @@ class SessionStore:
         self._sealer = sealer
         self._idle = idle_seconds
         self._set_if_version = redis.register_script(_SET_IF_VERSION)
-        self._del_if_equal = redis.register_script(_DEL_IF_EQUAL)
+        self._del_if_equal = redis.register_script(DEL_IF_EQUAL)
 
     # -- encoding --------------------------------------------------------------------------------
 
