@@ -61,3 +61,7 @@ load: install redis ## N customers buy at once on two replicas (make load N=200)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+.PHONY: nginx
+nginx: ## make sure Debian's nginx is there for tests/topology (installs it if not)
+	@scripts/ensure-nginx.sh
