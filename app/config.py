@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from app.vocabulary import PAYMENT_METHODS, Channel
+
 SANDBOX = "sandbox"
 # The built-in simulator's packages, used when no groups are configured in development.
 SANDBOX_COVERAGE_GROUPS = {
@@ -18,9 +20,6 @@ SANDBOX_COVERAGE_GROUPS = {
     "65f1c0ffee0ddba11ca5e0bb": "Dar Kasko",
 }
 MEMORY_STORE = "memory://"
-
-PaymentMethod = Literal["3d-secure", "third-party-3d-secure", "insurance-company-redirect"]
-Channel = Literal["WEBSITE", "MOBILE_APP", "CALL_CENTER", "CHATBOT", "MANUAL"]
 
 
 def _split_list(value: Any) -> Any:
@@ -79,6 +78,8 @@ class Settings(BaseSettings):
     channel_bearer: Channel = "MOBILE_APP"
     # How long login waits for the sale-opportunity step before answering without a case id.
     case_wait_seconds: float = Field(default=2.0, ge=0, le=30)
+    # Locks for once-only steps last the holder's InsurUp calls at their timeout plus this.
+    lease_margin_seconds: float = Field(default=5.0, gt=0, le=120)
 
     enabled_payment_methods: CsvList = Field(
         default_factory=lambda: ["3d-secure", "insurance-company-redirect"]
@@ -132,8 +133,7 @@ class Settings(BaseSettings):
     @field_validator("enabled_payment_methods")
     @classmethod
     def _known_methods(cls, methods: list[str]) -> list[str]:
-        known = {"3d-secure", "third-party-3d-secure", "insurance-company-redirect"}
-        unknown = sorted(set(methods) - known)
+        unknown = sorted(set(methods) - set(PAYMENT_METHODS))
         if unknown:
             raise ValueError(f"unknown payment methods: {', '.join(unknown)}")
         return methods
@@ -177,6 +177,11 @@ class Settings(BaseSettings):
         return [
             (group_id, names[i] if i < len(names) else group_id) for i, group_id in enumerate(ids)
         ]
+
+    @property
+    def channels(self) -> dict[Literal["cookie", "bearer"], Channel]:
+        """The CRM channel of each session transport."""
+        return {"cookie": self.channel_cookie, "bearer": self.channel_bearer}
 
     @property
     def serves_demo(self) -> bool:

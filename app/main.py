@@ -1,4 +1,5 @@
-"""`create_app(settings)` builds the gateway; the module-level `app` is what uvicorn serves."""
+"""`create_app(settings)` builds the gateway; uvicorn serves it with
+`--factory app.main:create_app`, and tests build their own with a mocked InsurUp."""
 
 from pathlib import Path
 from typing import Any
@@ -8,17 +9,18 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
+from app.clock import SYSTEM_CLOCK, Clock
 from app.config import Settings
 from app.http import problems
 from app.http.middleware import RequestContextMiddleware
 from app.http.responses import use_problem_media_type
 from app.lifespan import InsurUpTarget, lifespan_for
 from app.ops import router as ops
-from app.ops.logging import configure as configure_logging
 from app.payments import router as payments
 from app.policies import router as policies
 from app.quotes import router as quotes
 from app.session import router as session
+from app.telemetry.logging import configure as configure_logging
 from app.vehicles import router as vehicles
 
 SANDBOX_MOUNT = "/insurup-sandbox"
@@ -37,6 +39,7 @@ def create_app(
     *,
     insurup_transport: httpx.AsyncBaseTransport | None = None,
     configure_logs: bool = True,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> FastAPI:
     settings = settings or Settings()
     if configure_logs:
@@ -46,11 +49,12 @@ def create_app(
         title="Kasko sales gateway",
         version="1.0.0",
         description=DESCRIPTION,
-        lifespan=lifespan_for(settings, insurup=target),
+        lifespan=lifespan_for(settings, insurup=target, clock=clock),
         # Metrics come from prometheus-client; FastAPI's own OpenTelemetry hooks stay off
         # (they cost time on every request and would record exception messages).
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
+    app.state.settings = settings
     if sandbox is not None:
         # Browsers must reach the simulator's payment pages and documents too.
         app.mount(SANDBOX_MOUNT, sandbox)

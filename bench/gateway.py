@@ -26,11 +26,12 @@ from pathlib import Path
 import aiohttp
 import redis.asyncio as aioredis
 
+from app.clock import SYSTEM_CLOCK
 from app.store.crypto import Sealer
 from app.store.keys import Keys
 from app.store.sessions import (
     CaseOutcome,
-    Meta,
+    SessionInfo,
     SessionRecord,
     SessionStore,
     Tokens,
@@ -110,12 +111,13 @@ async def _seed_session(keys: list[bytes]) -> tuple[str, int]:
         sealer=Sealer(keys),
         idle_seconds=1800,
         absolute_seconds=43200,
+        clock=SYSTEM_CLOCK,
     )
     session_id = new_session_id()
     now = time.time()
     record = SessionRecord(
         handle=handle_of(session_id),
-        meta=Meta(
+        info=SessionInfo(
             transport="bearer",
             stage="authenticated",
             created_at=now,

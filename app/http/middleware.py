@@ -10,7 +10,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.context import request_id_var
-from app.ops.metrics import REQUEST_SECONDS, REQUESTS
+from app.telemetry.metrics import REQUEST_SECONDS, REQUESTS
 
 log = logging.getLogger("app.access")
 

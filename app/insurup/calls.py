@@ -1,46 +1,80 @@
-"""How one call to InsurUp is made: headers, the JSON body, bounded retries, metrics, logs,
-and every failure translated into the gateway's errors. `client.py` says what to call."""
+"""How one call to InsurUp is made: headers, the bearer token (renewed once after a 401), the
+JSON body, bounded retries, metrics, logs, and every failure translated into the gateway's
+errors. `client.py` says what to call."""
 
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Protocol, TypeVar
 from urllib.parse import quote
 
 import httpx
 import orjson
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from app.context import request_id_var
-from app.errors import UpstreamError
-from app.insurup.errors import error_for_graphql, error_for_status, error_for_transport
+from app.errors import SessionExpired, UpstreamError
+from app.insurup.errors import (
+    InsurUpUnauthorized,
+    error_for_graphql,
+    error_for_status,
+    error_for_transport,
+)
 from app.insurup.transport import request_never_sent
-from app.ops.metrics import INSURUP_CALLS, INSURUP_SECONDS
+from app.telemetry.metrics import INSURUP_CALLS, INSURUP_SECONDS
 
 log = logging.getLogger("app.insurup")
 
+W = TypeVar("W", bound=BaseModel)
+T = TypeVar("T")
+
 # Reads are retried on connection failures and on 502/503, twice at most with a short pause:
 # long back-offs would only move the wait to the customer.
-_READ_RETRY_STATUSES = frozenset({502, 503})
-_READ_RETRY_PAUSES = (0.05, 0.2)
+READ_RETRY_STATUSES = frozenset({502, 503})
+READ_RETRY_PAUSES = (0.05, 0.2)
 _UNEXPECTED = "The insurance platform sent an unexpected answer"
 
 
-def parse(model: type[Any], data: Any) -> Any:
+class Credential(Protocol):
+    """Where a call's bearer token comes from (a customer's session, a service account)."""
+
+    async def token(self) -> str:
+        """A token to send now (renewed ahead of its expiry)."""
+        ...
+
+    async def renewed(self) -> str:
+        """A newer token, after InsurUp refused the one sent."""
+        ...
+
+
+class FixedToken:
+    """A token that cannot be renewed (one just issued at sign-in): a 401 stands."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    async def token(self) -> str:
+        return self._token
+
+    async def renewed(self) -> str:
+        raise InsurUpUnauthorized()
+
+
+def parse(model: type[W], data: object) -> W:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         raise UpstreamError(_UNEXPECTED) from exc
 
 
-def parse_list(model: type[Any], data: Any) -> list[Any]:
+def parse_list(model: type[W], data: object) -> list[W]:
     if not isinstance(data, list):
         raise UpstreamError(_UNEXPECTED)
     return [parse(model, item) for item in data]
 
 
-def id_of(answer: Any, *names: str) -> str:
+def id_of(answer: object, *names: str) -> str:
     """Created-resource answers: `{"id": ...}`, `{"proposalId": ...}` or a bare string."""
     if isinstance(answer, str) and answer:
         return answer
@@ -57,6 +91,20 @@ def seg(value: str) -> str:
     return quote(value, safe="")
 
 
+async def authorized(auth: Credential | None, attempt: Callable[[str | None], Awaitable[T]]) -> T:
+    """One call with the credential's token; after a 401, once more with a renewed token."""
+    if auth is None:
+        return await attempt(None)
+    try:
+        return await attempt(await auth.token())
+    except InsurUpUnauthorized:
+        token = await auth.renewed()
+    try:
+        return await attempt(token)
+    except InsurUpUnauthorized as exc:
+        raise SessionExpired() from exc
+
+
 class InsurUpCalls:
     """Sends requests through the one shared `httpx.AsyncClient` of the process."""
 
@@ -69,7 +117,11 @@ class InsurUpCalls:
         same_origin = (parts.scheme, parts.host, parts.port) == (base.scheme, base.host, base.port)
         return parts.scheme == "https" or same_origin
 
-    async def open(self, operation: str, url: str, token: str | None) -> httpx.Response:
+    async def open(self, operation: str, url: str, *, auth: Credential | None) -> httpx.Response:
+        """A streamed GET (documents): the caller reads and closes the answer."""
+        return await authorized(auth, lambda token: self._open(operation, url, token))
+
+    async def _open(self, operation: str, url: str, token: str | None) -> httpx.Response:
         headers = {
             "X-Request-ID": request_id_var.get(),
             "Accept": "application/pdf, application/json",
@@ -99,8 +151,11 @@ class InsurUpCalls:
             return False
         return True
 
-    async def graphql(self, operation: str, query: str, *, token: str) -> Any:
-        body = await self.json(
+    async def graphql(self, operation: str, query: str, *, auth: Credential | None) -> object:
+        return await authorized(auth, lambda token: self._graphql(operation, query, token))
+
+    async def _graphql(self, operation: str, query: str, token: str | None) -> object:
+        body = await self._json(
             operation, "POST", "/graphql", token=token, json={"query": query}, read_only=True
         )
         if not isinstance(body, dict):
@@ -108,7 +163,8 @@ class InsurUpCalls:
         errors = body.get("errors")
         if isinstance(errors, list) and errors:
             raise error_for_graphql(errors)
-        return body.get("data")
+        data: object = body.get("data")
+        return data
 
     async def json(
         self,
@@ -116,28 +172,42 @@ class InsurUpCalls:
         method: str,
         path: str,
         *,
-        token: str | None = None,
+        auth: Credential | None = None,
         json: object | None = None,
         read_only: bool | None = None,
         params: dict[str, str] | None = None,
-    ) -> Any:
+    ) -> object:
+        reads = method == "GET" if read_only is None else read_only
+        return await authorized(
+            auth,
+            lambda token: self._json(
+                operation, method, path, token=token, json=json, read_only=reads, params=params
+            ),
+        )
+
+    async def _json(
+        self,
+        operation: str,
+        method: str,
+        path: str,
+        *,
+        token: str | None,
+        json: object | None,
+        read_only: bool,
+        params: dict[str, str] | None = None,
+    ) -> object:
         response = await self._send(
-            operation,
-            method,
-            path,
-            token=token,
-            json=json,
-            read_only=method == "GET" if read_only is None else read_only,
-            params=params,
+            operation, method, path, token=token, json=json, read_only=read_only, params=params
         )
         if response.status_code == 204 or not response.content:
             return None
         try:
-            return orjson.loads(response.content)
+            body: object = orjson.loads(response.content)
         except orjson.JSONDecodeError as exc:
             INSURUP_CALLS.labels(operation, "bad_body").inc()
             log.warning("insurup answer is not JSON", extra={"operation": operation})
             raise UpstreamError("The insurance platform sent an unreadable answer") from exc
+        return body
 
     async def _send(
         self,
@@ -165,7 +235,7 @@ class InsurUpCalls:
                 )
             except httpx.TransportError as exc:
                 INSURUP_SECONDS.labels(operation).observe(time.perf_counter() - started)
-                retry = _may_retry_failure(exc, read_only=read_only, attempt=attempt)
+                retry = may_retry_failure(exc, read_only=read_only, attempt=attempt)
                 outcome = "retry" if retry else type(exc).__name__
                 INSURUP_CALLS.labels(operation, outcome).inc()
                 log.warning(
@@ -178,11 +248,7 @@ class InsurUpCalls:
                 elapsed = time.perf_counter() - started
                 INSURUP_SECONDS.labels(operation).observe(elapsed)
                 status = response.status_code
-                retry = (
-                    read_only
-                    and status in _READ_RETRY_STATUSES
-                    and attempt < len(_READ_RETRY_PAUSES)
-                )
+                retry = may_retry_status(status, read_only=read_only, attempt=attempt)
                 INSURUP_CALLS.labels(operation, "retry" if retry else str(status)).inc()
                 # Per call detail is for debugging; the access line and metrics cover the rest.
                 log.debug(
@@ -193,7 +259,7 @@ class InsurUpCalls:
                     return response
                 if not retry:
                     raise error_for_status(response)
-            await asyncio.sleep(_READ_RETRY_PAUSES[min(attempt, len(_READ_RETRY_PAUSES) - 1)])
+            await asyncio.sleep(READ_RETRY_PAUSES[min(attempt, len(READ_RETRY_PAUSES) - 1)])
             attempt += 1
 
 
@@ -218,11 +284,16 @@ def is_pdf(response: httpx.Response) -> bool:
     return kind in ("application/pdf", "application/octet-stream")
 
 
-def _may_retry_failure(exc: httpx.TransportError, *, read_only: bool, attempt: int) -> bool:
+def may_retry_status(status: int, *, read_only: bool, attempt: int) -> bool:
+    """Reads are asked again after a 502/503, twice at most; writes never (they may have run)."""
+    return read_only and status in READ_RETRY_STATUSES and attempt < len(READ_RETRY_PAUSES)
+
+
+def may_retry_failure(exc: httpx.TransportError, *, read_only: bool, attempt: int) -> bool:
     # Any call may be sent again once when it provably never left (a stale pooled connection
     # or a refused connect); reads may also be repeated after a dropped connection.
     if request_never_sent(exc) and attempt == 0:
         return True
-    if read_only and attempt < len(_READ_RETRY_PAUSES):
+    if read_only and attempt < len(READ_RETRY_PAUSES):
         return isinstance(exc, httpx.NetworkError | httpx.RemoteProtocolError)
     return False

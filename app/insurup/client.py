@@ -1,13 +1,21 @@
-"""What InsurUp offers the gateway, typed: the only code that names InsurUp's paths and
-parses its answers (with the wire models beside it). How a call is made is `calls.py`."""
+"""What InsurUp offers the gateway, typed: the code that names InsurUp's paths, builds its
+bodies and parses its answers into the wire models beside it. How a call is made (tokens,
+retries, errors) is `calls.py`; InsurUp's enum values become the gateway's words in `terms.py`.
 
-from typing import Any
+A client is bound to a credential (`bound`): a customer's session, whose tokens are renewed
+inside every call, or none for the sign-in calls themselves.
+"""
+
+from dataclasses import dataclass
+from datetime import date
 
 import httpx
 import orjson
 
 from app.errors import UpstreamError
+from app.insurup import terms
 from app.insurup.calls import (
+    Credential,
     Download,
     InsurUpCalls,
     id_of,
@@ -18,10 +26,28 @@ from app.insurup.calls import (
 )
 from app.insurup.models import CaseItem, Customer, LoginRequest, MfaChallenge, TokenPair
 from app.insurup.policies import InsuranceCompanyWire, PolicyWire
-from app.insurup.proposals import ProposalWire
-from app.insurup.vehicles import LookupWire, Parameter, VehicleWire
+from app.insurup.proposals import (
+    CoverageChoicesWire,
+    CoverageLine,
+    PremiumDetailWire,
+    ProposalWire,
+    coverage_lines,
+    proposal_body,
+)
+from app.insurup.purchase import Card, purchase_body
+from app.insurup.vehicles import (
+    LookupWire,
+    NewVehicle,
+    Parameter,
+    VehicleWire,
+    plate_wire,
+    serial_wire,
+    utilization_ordinal,
+)
+from app.validation import DocumentSerial, Plate
+from app.vocabulary import Channel, CustomerKind, PaymentMethod
 
-__all__ = ["Download", "InsurUpClient"]
+__all__ = ["Agent", "Download", "InsurUpClient"]
 
 _CASES_QUERY = """
 query {
@@ -30,8 +56,8 @@ query {
     take: 100
     where: {
       customerId: { eq: %s }
-      type: { eq: SALE_OPPORTUNITY }
-      productBranch: { eq: KASKO }
+      type: { eq: %s }
+      productBranch: { eq: %s }
     }
     order: { createdAt: DESC }
   ) {
@@ -42,28 +68,57 @@ query {
 """
 
 
+@dataclass(frozen=True, slots=True)
+class Agent:
+    """The agency InsurUp knows: every sign-in, case and proposal is recorded under it."""
+
+    agent_id: str
+    branch_id: str | None = None
+
+
 class InsurUpClient:
     """Typed calls to InsurUp; every failure leaves as a `GatewayError`."""
 
     def __init__(
-        self,
-        http: httpx.AsyncClient,
-        *,
-        agent_id: str,
-        agent_branch_id: str | None,
+        self, calls: InsurUpCalls, *, agent: Agent, auth: Credential | None = None
     ) -> None:
-        self._calls = InsurUpCalls(http)
-        self.agent_id = agent_id
-        self.agent_branch_id = agent_branch_id
+        self._calls = calls
+        self._agent = agent
+        self._auth = auth
 
-    async def login_or_register(self, request: LoginRequest) -> TokenPair | MfaChallenge:
+    @classmethod
+    def over(cls, http: httpx.AsyncClient, *, agent: Agent) -> "InsurUpClient":
+        return cls(InsurUpCalls(http), agent=agent)
+
+    def bound(self, auth: Credential) -> "InsurUpClient":
+        """The same client, calling with `auth`'s token."""
+        return InsurUpClient(self._calls, agent=self._agent, auth=auth)
+
+    # -- signing in (no credential yet) ------------------------------------------------------
+
+    async def login_or_register(
+        self,
+        *,
+        kind: CustomerKind,
+        identity_number: str,
+        phone_national: str,
+        birth_date: date | None,
+    ) -> TokenPair | MfaChallenge:
+        request = LoginRequest(
+            kind=kind,
+            identity_number=identity_number,
+            phone_national=phone_national,
+            birth_date=birth_date,
+            agent_id=self._agent.agent_id,
+            agent_branch_id=self._agent.branch_id,
+        )
         body = await self._calls.json(
             "login", "POST", "/api/auth/customer/login-or-register", json=request.to_wire()
         )
         # Direct tokens win; otherwise an MFA token; anything else is not InsurUp's contract.
         if isinstance(body, dict) and body.get("accessToken"):
-            return parse(TokenPair, body)  # type: ignore[no-any-return]
-        return parse(MfaChallenge, body)  # type: ignore[no-any-return]
+            return parse(TokenPair, body)
+        return parse(MfaChallenge, body)
 
     async def verify_mfa(self, *, mfa_token: str, code: str) -> TokenPair:
         body = await self._calls.json(
@@ -72,43 +127,51 @@ class InsurUpClient:
             "/api/auth/customer/verify-mfa",
             json={"token": mfa_token, "code": code},
         )
-        return parse(TokenPair, body)  # type: ignore[no-any-return]
+        return parse(TokenPair, body)
 
     async def refresh(self, *, refresh_token: str) -> TokenPair:
         # Body only: the SDK and InsurUp's own site send no Authorization header here.
         body = await self._calls.json(
             "refresh", "POST", "/api/auth/customer/refresh", json={"refreshToken": refresh_token}
         )
-        return parse(TokenPair, body)  # type: ignore[no-any-return]
+        return parse(TokenPair, body)
 
-    async def customer_me(self, *, token: str) -> Customer:
-        body = await self._calls.json("customer_me", "GET", "/api/customers/me", token=token)
-        return parse(Customer, body)  # type: ignore[no-any-return]
+    # -- the customer and the sale opportunity ---------------------------------------------
 
-    async def kasko_sale_cases(self, *, token: str, customer_id: str) -> list[CaseItem]:
+    async def customer_me(self) -> Customer:
+        body = await self._calls.json("customer_me", "GET", "/api/customers/me", auth=self._auth)
+        return parse(Customer, body)
+
+    async def kasko_sale_cases(self, *, customer_id: str) -> list[CaseItem]:
         """The customer's kasko sale-opportunity cases, newest first (the caller decides)."""
-        query = _CASES_QUERY % orjson.dumps(customer_id).decode()
-        data = await self._calls.graphql("cases_query", query, token=token)
+        query = _CASES_QUERY % (
+            orjson.dumps(customer_id).decode(),
+            terms.SALE_OPPORTUNITY,
+            terms.KASKO,
+        )
+        data = await self._calls.graphql("cases_query", query, auth=self._auth)
         cases = data.get("cases") if isinstance(data, dict) else None
         items = cases.get("items") if isinstance(cases, dict) else None
         if not isinstance(items, list):
             raise UpstreamError("The insurance platform sent an unexpected answer")
         return [parse(CaseItem, item) for item in items if isinstance(item, dict)]
 
-    async def create_sale_opportunity(
-        self, *, token: str, customer_id: str, channel: str
-    ) -> str | None:
+    async def create_sale_opportunity(self, *, customer_id: str, channel: Channel) -> str | None:
         body: dict[str, object] = {
             "customerId": customer_id,
             "assetType": None,
             "assetId": None,
-            "productBranch": "KASKO",
+            "productBranch": terms.KASKO,
             "channel": channel,
         }
-        if self.agent_branch_id:
-            body["agentBranchId"] = self.agent_branch_id
+        if self._agent.branch_id:
+            body["agentBranchId"] = self._agent.branch_id
         answer = await self._calls.json(
-            "case_create", "POST", "/api/cases:new-sale-opportunity", token=token, json=body
+            "case_create",
+            "POST",
+            "/api/cases:new-sale-opportunity",
+            auth=self._auth,
+            json=body,
         )
         # The SDK contract is a bare JSON string; older docs show {"id": ...}. Accept both.
         if isinstance(answer, str) and answer:
@@ -119,149 +182,182 @@ class InsurUpClient:
 
     # -- vehicles ------------------------------------------------------------------------------
 
-    async def vehicles(self, *, token: str) -> list[VehicleWire]:
+    async def vehicles(self) -> list[VehicleWire]:
         body = await self._calls.json(
-            "vehicles_list", "GET", "/api/customers/me/vehicles", token=token
+            "vehicles_list", "GET", "/api/customers/me/vehicles", auth=self._auth
         )
         return parse_list(VehicleWire, body)
 
     async def lookup_vehicle(
-        self, *, token: str, customer_id: str, plate: dict[str, Any], serial: dict[str, str] | None
+        self, *, customer_id: str, plate: Plate, serial: DocumentSerial
     ) -> LookupWire:
-        request: dict[str, Any] = {"customerId": customer_id, "plate": plate}
-        if serial is not None:
-            request["documentSerial"] = serial
+        request = {
+            "customerId": customer_id,
+            "plate": plate_wire(plate),
+            "documentSerial": serial_wire(serial),
+        }
         body = await self._calls.json(
             "vehicle_lookup",
             "POST",
             f"/api/customers/{seg(customer_id)}/vehicles/external-lookup",
-            token=token,
+            auth=self._auth,
             json=request,
             read_only=True,  # a lookup changes nothing, so it may be asked again
         )
-        return parse(LookupWire, body)  # type: ignore[no-any-return]
+        return parse(LookupWire, body)
 
-    async def create_vehicle(self, *, token: str, customer_id: str, body: dict[str, Any]) -> str:
+    async def create_vehicle(self, *, customer_id: str, vehicle: NewVehicle) -> str:
         answer = await self._calls.json(
             "vehicle_create",
             "POST",
             f"/api/customers/{seg(customer_id)}/vehicles",
-            token=token,
-            json=body,
+            auth=self._auth,
+            json=vehicle.to_wire(customer_id),
         )
         return id_of(answer, "id")
 
-    async def brands(self, *, token: str) -> list[Parameter]:
+    async def brands(self) -> list[Parameter]:
         body = await self._calls.json(
-            "brands", "GET", "/api/vehicle-parameters/brands", token=token
+            "brands", "GET", "/api/vehicle-parameters/brands", auth=self._auth
         )
         return parse_list(Parameter, body)
 
-    async def models(self, *, token: str, brand_reference: str, year: int) -> list[Parameter]:
+    async def models(self, *, brand_reference: str, year: int) -> list[Parameter]:
         body = await self._calls.json(
             "models",
             "GET",
             "/api/vehicle-parameters/models",
-            token=token,
+            auth=self._auth,
             params={"brandReference": brand_reference, "year": str(year)},
         )
         return parse_list(Parameter, body)
 
-    async def coverage_choices(
-        self, *, token: str, utilization_ordinal: int | None
-    ) -> list[dict[str, Any]]:
+    async def coverage_choices(self, *, utilization_style: str | None) -> list[CoverageChoicesWire]:
+        # Query strings bind InsurUp enums by ordinal (a name gives 400); bodies take names.
         params = (
             None
-            if utilization_ordinal is None
-            else {"vehicleUtilizationStyle": str(utilization_ordinal)}
+            if utilization_style is None
+            else {"vehicleUtilizationStyle": str(utilization_ordinal(utilization_style))}
         )
         body = await self._calls.json(
-            "coverage_choices", "GET", "/api/coverage-choices:kasko", token=token, params=params
+            "coverage_choices",
+            "GET",
+            "/api/coverage-choices:kasko",
+            auth=self._auth,
+            params=params,
         )
         if not isinstance(body, list):
             raise UpstreamError("The insurance platform sent an unexpected answer")
-        return [item for item in body if isinstance(item, dict)]
+        return parse_list(CoverageChoicesWire, [item for item in body if isinstance(item, dict)])
 
     # -- proposals -----------------------------------------------------------------------------
 
-    async def create_proposal(self, *, token: str, body: dict[str, Any]) -> str:
+    async def create_proposal(
+        self,
+        *,
+        customer_id: str,
+        vehicle_id: str,
+        coverage_group_ids: list[str],
+        channel: Channel,
+        policy_start_date: date | None,
+    ) -> str:
+        body = proposal_body(
+            customer_id=customer_id,
+            vehicle_id=vehicle_id,
+            coverage_group_ids=coverage_group_ids,
+            channel=channel,
+            agent_branch_id=self._agent.branch_id,
+            policy_start_date=policy_start_date,
+        )
         answer = await self._calls.json(
-            "proposal_create", "POST", "/api/proposals", token=token, json=body
+            "proposal_create", "POST", "/api/proposals", auth=self._auth, json=body
         )
         return id_of(answer, "proposalId", "id")
 
-    async def proposal(self, *, token: str, proposal_id: str) -> ProposalWire:
+    async def proposal(self, *, proposal_id: str) -> ProposalWire:
         body = await self._calls.json(
-            "proposal_get", "GET", f"/api/proposals/{seg(proposal_id)}", token=token
+            "proposal_get", "GET", f"/api/proposals/{seg(proposal_id)}", auth=self._auth
         )
-        return parse(ProposalWire, body)  # type: ignore[no-any-return]
+        return parse(ProposalWire, body)
 
-    async def product_coverage(
-        self, *, token: str, proposal_id: str, product_id: str
-    ) -> dict[str, Any]:
+    async def product_coverage(self, *, proposal_id: str, product_id: str) -> list[CoverageLine]:
         body = await self._calls.json(
             "product_coverage",
             "GET",
             f"/api/proposals/{seg(proposal_id)}/products/{seg(product_id)}/coverage",
-            token=token,
+            auth=self._auth,
         )
-        coverage = body.get("coverage") if isinstance(body, dict) else None
-        return coverage if isinstance(coverage, dict) else {}
+        return coverage_lines(body.get("coverage") if isinstance(body, dict) else None)
 
     async def premium_detail(
-        self, *, token: str, proposal_id: str, product_id: str, installment: int
-    ) -> dict[str, Any]:
+        self, *, proposal_id: str, product_id: str, installment: int
+    ) -> PremiumDetailWire:
         body = await self._calls.json(
             "premium_detail",
             "GET",
             f"/api/proposals/{seg(proposal_id)}/products/{seg(product_id)}"
             f"/premium-detail/{installment}",
-            token=token,
+            auth=self._auth,
         )
-        return body if isinstance(body, dict) else {}
+        return parse(PremiumDetailWire, body if isinstance(body, dict) else {})
 
-    async def retry_product(self, *, token: str, proposal_id: str, product_id: str) -> None:
+    async def retry_product(self, *, proposal_id: str, product_id: str) -> None:
         await self._calls.json(
             "product_retry",
             "POST",
             f"/api/proposals/{seg(proposal_id)}/products/{seg(product_id)}/retry",
-            token=token,
+            auth=self._auth,
             json={"proposalId": proposal_id, "proposalProductId": product_id},
         )
 
     # -- purchase and policies -----------------------------------------------------------------
 
     async def purchase_async(
-        self, *, token: str, proposal_id: str, product_id: str, body: dict[str, Any]
+        self,
+        *,
+        proposal_id: str,
+        product_id: str,
+        method: PaymentMethod,
+        installment: int,
+        callback_url: str,
+        card: Card | None,
     ) -> str:
         """Start a payment; the answer is where to send the customer's browser."""
+        body = purchase_body(
+            method=method,
+            proposal_id=proposal_id,
+            product_id=product_id,
+            installment=installment,
+            callback_url=callback_url,
+            card=card,
+        )
         answer = await self._calls.json(
             "purchase",
             "POST",
             f"/api/proposals/{seg(proposal_id)}/products/{seg(product_id)}/purchase/async",
-            token=token,
+            auth=self._auth,
             json=body,
         )
         return id_of(answer, "redirectUrl")
 
-    async def policy(self, *, token: str, policy_id: str) -> PolicyWire:
+    async def policy(self, *, policy_id: str) -> PolicyWire:
         body = await self._calls.json(
-            "policy_get", "GET", f"/api/policies/{seg(policy_id)}", token=token
+            "policy_get", "GET", f"/api/policies/{seg(policy_id)}", auth=self._auth
         )
-        return parse(PolicyWire, body)  # type: ignore[no-any-return]
+        return parse(PolicyWire, body)
 
-    async def insurance_companies(self, *, token: str) -> list[InsuranceCompanyWire]:
-        body = await self._calls.json("insurers", "GET", "/api/insurance-companies", token=token)
+    async def insurance_companies(self) -> list[InsuranceCompanyWire]:
+        body = await self._calls.json(
+            "insurers", "GET", "/api/insurance-companies", auth=self._auth
+        )
         return parse_list(InsuranceCompanyWire, body)
 
-    async def send_policy_document(
-        self, *, token: str, policy_id: str, customer_id: str, email: str
-    ) -> None:
+    async def send_policy_document(self, *, policy_id: str, customer_id: str, email: str) -> None:
         await self._calls.json(
             "policy_document_send",
             "POST",
             f"/api/policies/{seg(policy_id)}/document/send",
-            token=token,
+            auth=self._auth,
             json={
                 "policyId": policy_id,
                 "customerId": customer_id,
@@ -269,10 +365,10 @@ class InsurUpClient:
             },
         )
 
-    async def open_policy_document(self, *, token: str, policy_id: str) -> "Download":
+    async def open_policy_document(self, *, policy_id: str) -> Download:
         """The policy PDF as a stream, whether InsurUp answers with the bytes or a URL."""
         first = await self._calls.open(
-            "policy_document", f"/api/policies/{seg(policy_id)}/document", token
+            "policy_document", f"/api/policies/{seg(policy_id)}/document", auth=self._auth
         )
         if is_pdf(first):
             return Download(first)
@@ -287,8 +383,7 @@ class InsurUpClient:
         if not isinstance(url, str) or not self._calls.may_follow(url):
             raise UpstreamError("The insurance platform sent no usable document address")
         # The document host is not InsurUp: it gets no token.
-        second = await self._calls.open("policy_document_file", url, None)
-        return Download(second)
+        return Download(await self._calls.open("policy_document_file", url, auth=None))
 
     async def reachable(self) -> bool:
         """Whether InsurUp answers HTTP at all (any status will do); for readiness reports."""

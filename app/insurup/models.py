@@ -1,16 +1,16 @@
-"""InsurUp's wire shapes, parsed leniently: unknown fields are ignored, enum values kept as text."""
+"""InsurUp's wire shapes for sign-in, the customer and CRM cases, parsed leniently: unknown
+fields are ignored, and a missing optional field never fails a parse."""
 
 import base64
 import binascii
-import time
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
-CustomerKind = Literal["individual", "company", "foreign"]
+from app.insurup import terms
+from app.vocabulary import CustomerKind
 
 # Access tokens live about ten minutes (InsurUp docs); used only when neither `expiresIn`
 # nor the JWT `exp` tells us.
@@ -27,18 +27,22 @@ class TokenPair(Wire):
     expires_in: int | None = Field(default=None, alias="expiresIn")
     customer_id: str | None = Field(default=None, alias="customerId")
 
-    def access_expires_at(self, *, now: float | None = None) -> float:
+    def access_expires_at(self, *, now: float) -> float:
         """When the access token lapses: `expiresIn`, else the JWT `exp`, else the default."""
-        issued = time.time() if now is None else now
         if self.expires_in is not None and self.expires_in > 0:
-            return issued + self.expires_in
+            return now + self.expires_in
         exp = jwt_expiry(self.access_token)
-        return exp if exp is not None else issued + DEFAULT_ACCESS_SECONDS
+        return exp if exp is not None else now + DEFAULT_ACCESS_SECONDS
 
 
 class MfaChallenge(Wire):
     token: str = Field(min_length=1)
     customer_id: str | None = Field(default=None, alias="customerId")
+
+
+class PhoneWire(Wire):
+    country_code: int | None = Field(default=None, alias="countryCode")
+    number: str | int | None = None
 
 
 class Customer(Wire):
@@ -51,7 +55,13 @@ class Customer(Wire):
     title: str | None = None
     birth_date: date | None = Field(default=None, alias="birthDate")
     primary_email: str | None = Field(default=None, alias="primaryEmail")
-    primary_phone_number: dict[str, object] | None = Field(default=None, alias="primaryPhoneNumber")
+    primary_phone_number: PhoneWire | None = Field(default=None, alias="primaryPhoneNumber")
+
+    @property
+    def national_phone(self) -> str | None:
+        """The mobile number without the country code, as InsurUp keeps it."""
+        phone = self.primary_phone_number
+        return str(phone.number) if phone and phone.number else None
 
     @property
     def customer_kind(self) -> str:
@@ -68,6 +78,15 @@ class CaseItem(Wire):
     status: str | None = None
     type: str | None = None
     product_branch: str | None = Field(default=None, alias="productBranch")
+
+    @property
+    def is_open_kasko_sale(self) -> bool:
+        """Decided on the item itself: the query's filter and `totalCount` are not trusted."""
+        return (
+            self.type == terms.SALE_OPPORTUNITY
+            and self.product_branch == terms.KASKO
+            and self.status in terms.OPEN_CASE_STATUSES
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,17 +1,17 @@
-"""InsurUp's policy shapes, the purchase body, and policy documents that come as PDF or URL."""
+"""InsurUp's policy and insurance-company shapes."""
 
 from datetime import date
-from typing import Any
+from typing import Annotated
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
+from app.insurup import terms
 from app.insurup.models import Wire
+from app.vocabulary import Currency
 
-PAYMENT_TYPES = {
-    "3d-secure": "3d-secure",
-    "third-party-3d-secure": "third-party-3d-secure",
-    "insurance-company-redirect": "insurance-company-redirect",
-}
+
+def _lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
 
 
 class PolicyWire(Wire):
@@ -21,8 +21,9 @@ class PolicyWire(Wire):
     start_date: date | None = Field(default=None, alias="startDate")
     end_date: date | None = Field(default=None, alias="endDate")
     gross_premium: float | None = Field(default=None, alias="grossPremium")
-    currency: str | None = None
-    state: str | None = None
+    currency: Annotated[Currency | None, BeforeValidator(terms.currency)] = None
+    # `ACTIVE`, `END_OF_LIFE`, `CANCELLED`... shown lower-cased, as the gateway's states are.
+    state: Annotated[str | None, BeforeValidator(_lower)] = None
     insurer_customer_id: str | None = Field(default=None, alias="insurerCustomerId")
 
 
@@ -30,25 +31,3 @@ class InsuranceCompanyWire(Wire):
     id: int
     name: str
     logo: str | None = None
-
-
-def purchase_body(
-    *,
-    method: str,
-    proposal_id: str,
-    product_id: str,
-    installment: int,
-    callback_url: str,
-    card: dict[str, Any] | None,
-) -> dict[str, Any]:
-    """`purchase/async`: `$type` first, ids repeated from the path, card only for 3-D Secure."""
-    body: dict[str, Any] = {
-        "$type": PAYMENT_TYPES[method],
-        "proposalId": proposal_id,
-        "proposalProductId": product_id,
-        "installmentNumber": installment,
-        "callbackUrl": callback_url,
-    }
-    if card is not None:
-        body["card"] = card
-    return body

@@ -1,23 +1,36 @@
-"""InsurUp's proposal read model (`GET /api/proposals/{id}`) and the bodies we send about it.
-
-Enum values stay as InsurUp's strings here; the quote view decides what they mean, and an
-unknown value never breaks parsing.
-"""
+"""InsurUp's proposal read model (`GET /api/proposals/{id}`), its coverage and premium detail,
+and the bodies we send about proposals. Enum values arrive in the gateway's own words
+(`terms.py`); an unknown value never breaks parsing."""
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field, JsonValue
 
+from app.insurup import terms
 from app.insurup.models import Wire
+from app.vocabulary import Channel, Currency, PaymentMethod, ProductKind, ProductState
+
+StateTerm = Annotated[ProductState, BeforeValidator(terms.product_state)]
+KindTerm = Annotated[ProductKind, BeforeValidator(terms.product_kind)]
+MethodsTerm = Annotated[list[PaymentMethod], BeforeValidator(terms.payment_methods)]
+CurrencyTerm = Annotated[Currency | None, BeforeValidator(terms.currency)]
+
+
+def _as_text(value: object) -> object:
+    return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+
+
+# Insurers' own proposal numbers: InsurUp sends them as text or as a number.
+NumberText = Annotated[str | None, BeforeValidator(_as_text)]
 
 
 class PremiumWire(Wire):
     installment_number: int = Field(alias="installmentNumber")
     net_premium: float | None = Field(default=None, alias="netPremium")
     gross_premium: float | None = Field(default=None, alias="grossPremium")
-    currency: str | None = None
-    insurer_proposal_number: str | None = Field(
+    currency: CurrencyTerm = None
+    insurer_proposal_number: NumberText = Field(
         default=None, alias="insuranceCompanyProposalNumber"
     )
 
@@ -27,14 +40,11 @@ class ProductWire(Wire):
     insurance_company_id: int | None = Field(default=None, alias="insuranceCompanyId")
     insurance_company_name: str | None = Field(default=None, alias="insuranceCompanyName")
     insurance_company_logo: str | None = Field(default=None, alias="insuranceCompanyLogo")
-    product_id: int | None = Field(default=None, alias="productId")
     product_name: str | None = Field(default=None, alias="productName")
-    product_type: str | None = Field(default=None, alias="productType")
-    state: str | None = None
+    kind: KindTerm = Field(default=None, alias="productType", validate_default=True)
+    state: StateTerm = Field(default=None, validate_default=True)
     premiums: list[PremiumWire] = Field(default_factory=list)
-    supported_payment_options: list[str] = Field(
-        default_factory=list, alias="supportedPaymentOptions"
-    )
+    payment_methods: MethodsTerm = Field(default_factory=list, alias="supportedPaymentOptions")
     policy_id: str | None = Field(default=None, alias="policyId")
     error_message: str | None = Field(default=None, alias="errorMessage")
     coverage_group_id: str | None = Field(default=None, alias="coverageGroupId")
@@ -43,7 +53,6 @@ class ProductWire(Wire):
 
 class ProposalWire(Wire):
     proposal_id: str = Field(alias="proposalId")
-    state: str | None = None
     policy_start_date: date | None = Field(default=None, alias="policyStartDate")
     products: list[ProductWire] = Field(default_factory=list)
 
@@ -51,19 +60,63 @@ class ProposalWire(Wire):
         return next((p for p in self.products if p.id == product_id), None)
 
 
+class CoverageLine(Wire):
+    """One line of a product's kasko coverage: `{"$type": "DECIMAL", "value": 50000}` under
+    its name, or a bare option string."""
+
+    name: str
+    kind: str
+    value: float | str | None = None
+
+
+def coverage_lines(coverage: object) -> list[CoverageLine]:
+    """InsurUp's kasko coverage object as a flat list, in InsurUp's order."""
+    lines: list[CoverageLine] = []
+    for name, value in coverage.items() if isinstance(coverage, dict) else ():
+        if name in ("$type", "productBranch"):
+            continue
+        if isinstance(value, dict) and isinstance(value.get("$type"), str):
+            amount = value.get("value")
+            lines.append(
+                CoverageLine(
+                    name=name,
+                    kind=value["$type"],
+                    value=amount if isinstance(amount, int | float | str) else None,
+                )
+            )
+        elif isinstance(value, str):
+            lines.append(CoverageLine(name=name, kind="OPTION", value=value))
+    return lines
+
+
+class PremiumDetailWire(Wire):
+    insurer_proposal_number: NumberText = Field(
+        default=None, alias="insuranceCompanyProposalNumber"
+    )
+
+
+class CoverageChoicesWire(Wire):
+    """The coverage options one insurer product offers, passed on as InsurUp lists them."""
+
+    insurance_company_id: int | None = Field(default=None, alias="insuranceCompanyId")
+    product_id: int | None = Field(default=None, alias="productId")
+    product_type: str | None = Field(default=None, alias="productType")
+    coverage_choices: dict[str, JsonValue] = Field(default_factory=dict, alias="coverageChoices")
+
+
 def proposal_body(
     *,
     customer_id: str,
     vehicle_id: str,
     coverage_group_ids: list[str],
-    channel: str,
+    channel: Channel,
     agent_branch_id: str | None,
     policy_start_date: date | None,
 ) -> dict[str, Any]:
     """`POST /api/proposals` for kasko: `$type` first, the customer insures themself."""
     body: dict[str, Any] = {
         "$type": "kasko",
-        "productBranch": "KASKO",
+        "productBranch": terms.KASKO,
         "insurerCustomerId": customer_id,
         "insuredCustomerId": customer_id,
         "vehicleId": vehicle_id,

@@ -1,11 +1,17 @@
-"""InsurUp's vehicle shapes (list, lookup, create) and its enums' ordinals."""
+"""InsurUp's vehicle shapes (list, lookup, create) and its vehicle utilization styles.
 
+The gateway's API names utilization styles and fuel types with InsurUp's own words; InsurUp's
+query strings bind them by ordinal, which only this module knows.
+"""
+
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from pydantic import Field
 
 from app.insurup.models import Wire
+from app.validation import DocumentSerial, Plate
 
 # Query strings bind InsurUp enums by ordinal (a string gives 400); bodies take the names.
 UTILIZATION_ORDINALS: dict[str, int] = {
@@ -33,7 +39,19 @@ UTILIZATION_ORDINALS: dict[str, int] = {
         ]
     )
 }  # fmt: skip
-FUEL_TYPES = frozenset({"GASOLINE", "DIESEL", "LPG", "ELECTRIC", "LPG_GASOLINE", "HYBRID"})
+# What a customer may choose: every style InsurUp names except its "not known" value.
+UTILIZATION_STYLES = frozenset(UTILIZATION_ORDINALS) - {"UNKNOWN"}
+
+
+def utilization_ordinal(style: str) -> int:
+    return UTILIZATION_ORDINALS[style]
+
+
+def check_utilization(value: str) -> str:
+    """A validator for the API's `utilizationStyle` fields and parameters."""
+    if value not in UTILIZATION_STYLES:
+        raise ValueError("is not a known vehicle utilization style (e.g. PRIVATE_CAR)")
+    return value
 
 
 class Parameter(Wire):
@@ -87,39 +105,46 @@ class LookupWire(Wire):
     seat_number: int | None = Field(default=None, alias="seatNumber")
 
 
-def create_body(
-    *,
-    customer_id: str,
-    province: int,
-    plate_code: str,
-    serial_code: str,
-    serial_number: str,
-    brand_reference: str,
-    model_type_reference: str,
-    model_year: int,
-    utilization_style: str,
-    fuel_type: str | None,
-    chassis: str | None = None,
-    engine: str | None = None,
-    registration_date: date | None = None,
-) -> dict[str, Any]:
-    """`POST /api/customers/{id}/vehicles`: the contract body (plate split, enums by name)."""
-    body: dict[str, Any] = {
-        "customerId": customer_id,
-        "plate": {"city": province, "code": plate_code},
-        "modelYear": model_year,
-        "brandReference": brand_reference,
-        "modelTypeReference": model_type_reference,
-        "utilizationStyle": utilization_style,
-        "documentSerial": {"code": serial_code, "number": serial_number},
-        "accessories": [],
-    }
-    if fuel_type:
-        body["fuel"] = {"type": fuel_type, "customLpg": False, "customLpgPrice": None}
-    if chassis:
-        body["chassis"] = chassis
-    if engine:
-        body["engine"] = engine
-    if registration_date:
-        body["registrationDate"] = registration_date.isoformat()
-    return body
+def plate_wire(plate: Plate) -> dict[str, Any]:
+    return {"city": plate.province, "code": plate.code}
+
+
+def serial_wire(serial: DocumentSerial) -> dict[str, str]:
+    return {"code": serial.code, "number": serial.number}
+
+
+@dataclass(frozen=True, slots=True)
+class NewVehicle:
+    """What `POST /api/customers/{id}/vehicles` needs (plate split, enums by name)."""
+
+    plate: Plate
+    serial: DocumentSerial
+    brand_reference: str
+    model_type_reference: str
+    model_year: int
+    utilization_style: str
+    fuel_type: str | None = None
+    chassis: str | None = None
+    engine: str | None = None
+    registration_date: date | None = None
+
+    def to_wire(self, customer_id: str) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "customerId": customer_id,
+            "plate": plate_wire(self.plate),
+            "modelYear": self.model_year,
+            "brandReference": self.brand_reference,
+            "modelTypeReference": self.model_type_reference,
+            "utilizationStyle": self.utilization_style,
+            "documentSerial": serial_wire(self.serial),
+            "accessories": [],
+        }
+        if self.fuel_type:
+            body["fuel"] = {"type": self.fuel_type, "customLpg": False, "customLpgPrice": None}
+        if self.chassis:
+            body["chassis"] = self.chassis
+        if self.engine:
+            body["engine"] = self.engine
+        if self.registration_date:
+            body["registrationDate"] = self.registration_date.isoformat()
+        return body

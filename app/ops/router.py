@@ -6,8 +6,7 @@ from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
-from app.errors import StoreUnavailable
-from app.http.deps import GatewayDep
+from app.ops.deps import ReadinessDep
 
 router = APIRouter(tags=["operations"])
 
@@ -33,21 +32,17 @@ async def healthz() -> Health:
     response_model=Readiness,
     responses={503: {"model": Readiness, "description": "Redis is unavailable"}},
 )
-async def readyz(gateway: GatewayDep, response: Response) -> Readiness:
+async def readyz(readiness: ReadinessDep, response: Response) -> Readiness:
     """Readiness: Redis must answer; InsurUp's reachability is reported alongside."""
     # InsurUp never makes a replica unready: every replica shares it, so draining them all
     # would only turn an upstream slowdown into a full outage.
-    try:
-        redis_ok = await gateway.store.ping()
-    except StoreUnavailable:
-        redis_ok = False
-    insurup_ok = await gateway.insurup.reachable()
-    if not redis_ok:
+    probe = await readiness.probe()
+    if not probe.redis:
         response.status_code = 503
     return Readiness(
-        status="ready" if redis_ok else "not_ready",
-        redis="ok" if redis_ok else "unavailable",
-        insurup="ok" if insurup_ok else "unreachable",
+        status="ready" if probe.redis else "not_ready",
+        redis="ok" if probe.redis else "unavailable",
+        insurup="ok" if probe.insurup else "unreachable",
     )
 
 

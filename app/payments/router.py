@@ -1,17 +1,17 @@
 """Purchase, payment status and the payment provider's callback: HTTP only."""
 
-from dataclasses import asdict
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Header, Path, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Request, Response, status
 from fastapi.responses import RedirectResponse
 
 from app.errors import IdempotencyKeyRequired
-from app.http.deps import CaseReady, PaymentsDep, SettingsDep, SignedIn, browser_guard
+from app.http.auth import CaseReady, SettingsDep, SignedIn, browser_guard
+from app.http.params import ProductId, QuoteId, idempotency_key
 from app.http.responses import UPSTREAM, problems
+from app.payments.deps import PaymentsDep
 from app.payments.schemas import CallbackResult, PaymentRead, PaymentStarted, PurchaseCreate
-from app.quotes.router import ProductId, QuoteId
 from app.store.payments import Payment
 
 router = APIRouter(prefix="/api/v1", tags=["payments"], dependencies=[Depends(browser_guard)])
@@ -20,12 +20,7 @@ router = APIRouter(prefix="/api/v1", tags=["payments"], dependencies=[Depends(br
 callbacks = APIRouter(prefix="/api/v1/payments", tags=["payments"])
 
 IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        pattern=r"^[A-Za-z0-9_.:-]{8,64}$",
-        description="Required, 8-64 characters; kept 24 hours per customer",
-    ),
+    str | None, idempotency_key("Required, 8-64 characters; kept 24 hours per customer")
 ]
 CallbackToken = Annotated[str, Path(alias="callbackToken", pattern=r"^[A-Za-z0-9_-]{20,100}$")]
 
@@ -56,11 +51,6 @@ async def purchase(
     )
 
 
-def payment_view(payment: Payment) -> PaymentRead:
-    # The record is stored in the API's own spelling; what the view does not name is left out.
-    return PaymentRead.model_validate(asdict(payment))
-
-
 @router.get(
     "/payments/{paymentId}",
     response_model=PaymentRead,
@@ -72,11 +62,11 @@ async def read_payment(
     payments: PaymentsDep,
 ) -> PaymentRead:
     """The payment's status; while pending it is checked with InsurUp (at most every 2 s)."""
-    return payment_view(await payments.status(record, payment_id))
+    return PaymentRead.of(await payments.status(record, payment_id))
 
 
 def _result_url(base: str, payment: Payment) -> str:
-    query = urlencode({"paymentId": payment.paymentId, "status": payment.status})
+    query = urlencode({"paymentId": payment.payment_id, "status": payment.status})
     # Hash-routed SPAs read parameters after the fragment; others from the query string.
     if "#" in base:
         return f"{base}{'&' if '?' in base.split('#', 1)[1] else '?'}{query}"
@@ -89,7 +79,7 @@ async def _answer(
     payment = await payments.callback(callback_token)
     if "application/json" in request.headers.get("accept", ""):
         return Response(
-            CallbackResult(payment_id=payment.paymentId, status=payment.status).model_dump_json(
+            CallbackResult(payment_id=payment.payment_id, status=payment.status).model_dump_json(
                 by_alias=True
             ),
             media_type="application/json",

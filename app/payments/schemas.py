@@ -8,10 +8,11 @@ from pydantic import Field, field_validator, model_validator
 from stdnum import luhn
 
 from app.http.schemas import ApiModel
-from app.quotes.schemas import PaymentMethodName
+from app.insurup.purchase import Card
+from app.store.payments import Payment
 from app.validation.dates import today_in_turkey
+from app.vocabulary import PaymentMethod
 
-CARD_METHODS = frozenset({"3d-secure", "third-party-3d-secure"})
 _SEPARATORS = re.compile(r"[\s-]+")
 
 
@@ -62,21 +63,19 @@ class CardInput(ApiModel):
             raise ValueError("the card has expired")
         return self
 
-    def to_wire(self) -> dict[str, Any]:
-        """InsurUp's `CreditCard`: MM and YYYY, card holder's id left to the insured."""
-        return {
-            "identityNumber": None,
-            "number": self.number,
-            "cvc": self.cvc,
-            "expiryMonth": self.expiry_month,
-            "expiryYear": self.expiry_year,
-            "holderName": self.holder_name,
-        }
+    def card(self) -> Card:
+        return Card(
+            number=self.number,
+            cvc=self.cvc,
+            expiry_month=self.expiry_month,
+            expiry_year=self.expiry_year,
+            holder_name=self.holder_name,
+        )
 
 
 class PurchaseCreate(ApiModel):
     installment_number: int = Field(ge=1, le=24, examples=[1])
-    method: PaymentMethodName | None = Field(
+    method: PaymentMethod | None = Field(
         default=None, description="Default: the first the product supports"
     )
     card: CardInput | None = Field(
@@ -94,6 +93,7 @@ class PaymentStarted(ApiModel):
     redirect_url: str = Field(description="Send the customer's browser here")
 
 
+# A payment as its customer sees it: the stored record less what is internal.
 class PaymentRead(ApiModel):
     payment_id: str
     status: str = Field(examples=["pending", "succeeded", "failed"])
@@ -105,6 +105,10 @@ class PaymentRead(ApiModel):
     failure_reason: str | None
     created_at: dt.datetime
     updated_at: dt.datetime
+
+    @classmethod
+    def of(cls, payment: Payment) -> "PaymentRead":
+        return cls.model_validate(payment.model_dump())
 
 
 class CallbackResult(ApiModel):

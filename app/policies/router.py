@@ -5,8 +5,9 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Path, Response, status
 from fastapi.responses import StreamingResponse
 
-from app.http.deps import PoliciesDep, SignedIn, browser_guard
+from app.http.auth import SignedIn, browser_guard
 from app.http.responses import UPSTREAM, problems
+from app.policies.deps import PoliciesDep
 from app.policies.schemas import DocumentSend, PolicyRead
 
 router = APIRouter(prefix="/api/v1", tags=["policies"], dependencies=[Depends(browser_guard)])

@@ -4,8 +4,7 @@ from datetime import date
 
 from pydantic import EmailStr, Field
 
-from app.http.schemas import ApiModel
-from app.quotes.schemas import Insurer
+from app.http.schemas import ApiModel, Insurer
 
 
 class PolicyRead(ApiModel):

@@ -4,22 +4,17 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Response, status
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from app.errors import FieldError, GatewayError, ValidationFailed
-from app.http.deps import (
-    CaseReady,
-    GatewayDep,
-    QuotesDep,
-    SettingsDep,
-    SignedIn,
-    browser_guard,
-)
+from app.http.auth import CaseReady, SettingsDep, SignedIn, browser_guard
+from app.http.params import ProductId, QuoteId, idempotency_key
 from app.http.responses import UPSTREAM, problems
+from app.insurup.vehicles import check_utilization
+from app.quotes.deps import QuotesDep
 from app.quotes.events import Subscription
 from app.quotes.schemas import (
-    ID_PATTERN,
     CoverageChoices,
     CoverageGroupRead,
     InstallmentRead,
@@ -28,19 +23,11 @@ from app.quotes.schemas import (
     QuoteCreated,
     QuoteRead,
 )
-from app.vehicles.schemas import check_utilization
 
 router = APIRouter(prefix="/api/v1", tags=["quotes"], dependencies=[Depends(browser_guard)])
 
-QuoteId = Annotated[str, Path(alias="quoteId", pattern=ID_PATTERN)]
-ProductId = Annotated[str, Path(alias="productId", pattern=ID_PATTERN)]
 IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        pattern=r"^[A-Za-z0-9_.:-]{8,64}$",
-        description="8-64 characters; the same key and body create one quote",
-    ),
+    str | None, idempotency_key("8-64 characters; the same key and body create one quote")
 ]
 _COMMON = (401, 403, 404, *UPSTREAM)
 
@@ -101,16 +88,11 @@ async def read_quote(quote_id: QuoteId, record: CaseReady, quotes: QuotesDep) ->
 
 
 async def _subscription(
-    quote_id: QuoteId, record: CaseReady, quotes: QuotesDep, gateway: GatewayDep
+    quote_id: QuoteId, record: CaseReady, quotes: QuotesDep
 ) -> AsyncIterator[tuple[QuoteRead, Subscription]]:
     # A dependency, so a quote the customer may not see fails as problem+json before the
     # event stream starts; it stays subscribed until the stream ends.
-    assert record.meta.customer_id is not None
-    async with gateway.watcher.subscribe(
-        customer_id=record.meta.customer_id,
-        quote_id=quote_id,
-        fetch=lambda: quotes.read(record, quote_id),
-    ) as subscribed:
+    async with quotes.follow(record, quote_id) as subscribed:
         yield subscribed
 
 

@@ -1,15 +1,13 @@
 """Quotes as the frontend sees them: products normalised, sorted, in TRY, without commission."""
 
 from datetime import date
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import Field
 
-from app.http.schemas import ApiModel
-
-ProductState = Literal["waiting", "active", "failed", "purchasing", "purchased"]
-PaymentMethodName = Literal["3d-secure", "third-party-3d-secure", "insurance-company-redirect"]
-ID_PATTERN = r"^[A-Za-z0-9-]{1,64}$"
+from app.http.params import ID_PATTERN
+from app.http.schemas import ApiModel, Insurer
+from app.vocabulary import PaymentMethod, ProductState
 
 
 class QuoteCreate(ApiModel):
@@ -34,12 +32,6 @@ class Money(ApiModel):
     currency: str = Field(examples=["TRY"])
 
 
-class Insurer(ApiModel):
-    id: int | None
-    name: str
-    logo_url: str | None
-
-
 class CoverageGroup(ApiModel):
     id: str
     name: str
@@ -61,7 +53,7 @@ class ProductRead(ApiModel):
     purchasable: bool = Field(
         description="A web-service product, priced, with a payment method the agency takes"
     )
-    payment_methods: list[PaymentMethodName]
+    payment_methods: list[PaymentMethod]
     premiums: list[Premium]
     lowest_gross_premium: float | None
     error_message: str | None

@@ -1,21 +1,20 @@
 """Sign-in, SMS code, session and profile routes: HTTP only, the rules live in the service."""
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request, Response, status
 
 from app.config import Settings
-from app.http.deps import (
+from app.http.auth import (
     AnySession,
     CredentialsDep,
-    SessionsDep,
     SettingsDep,
     SignedIn,
     browser_guard,
     client_ip,
 )
 from app.http.responses import UPSTREAM, problems
+from app.session.deps import SessionServiceDep
 from app.session.schemas import (
     CustomerRead,
     LoginCreate,
@@ -24,7 +23,7 @@ from app.session.schemas import (
     SessionPending,
     SessionRead,
 )
-from app.session.service import LoginForm
+from app.session.service import SessionService, SignInDetails
 from app.store.sessions import SessionRecord
 from app.validation import national_mobile_digits
 
@@ -34,16 +33,13 @@ _GUARDED = (403,)
 
 
 def _session_view(
-    record: SessionRecord, settings: Settings, token: str | None = None
+    record: SessionRecord, sessions: SessionService, token: str | None = None
 ) -> SessionRead:
-    assert record.meta.customer_id is not None
     return SessionRead(
-        customer_id=record.meta.customer_id,
-        customer_name=record.meta.customer_name,
+        customer_id=record.customer_id,
+        customer_name=record.info.customer_name,
         case_id=record.case.case_id if record.case else None,
-        expires_at=datetime.fromtimestamp(
-            record.expires_at(idle_seconds=settings.session_idle_seconds), tz=UTC
-        ).replace(microsecond=0),
+        expires_at=sessions.expires_at(record),
         session_token=token,
     )
 
@@ -75,7 +71,7 @@ async def start_login(
     request: Request,
     response: Response,
     credentials: CredentialsDep,
-    sessions: SessionsDep,
+    sessions: SessionServiceDep,
     settings: SettingsDep,
     x_session_transport: Annotated[
         str | None,
@@ -83,9 +79,9 @@ async def start_login(
     ] = None,
 ) -> LoginPending | SessionRead:
     """Start sign-in (or registration): InsurUp sends the customer an SMS code."""
-    replacing = await sessions.resolve(credentials.session_id)
+    replacing = await sessions.find(credentials.session_id)
     started = await sessions.start_login(
-        form=LoginForm(
+        details=SignInDetails(
             kind=body.customer_type,
             identity_number=body.identity_number,
             phone_national=national_mobile_digits(body.phone_number),
@@ -99,9 +95,9 @@ async def start_login(
     if not bearer:
         _set_cookie(response, settings, started.session_id)
     token = started.session_id if bearer else None
-    if started.record.meta.stage == "authenticated":
+    if started.record.info.stage == "authenticated":
         response.status_code = status.HTTP_200_OK
-        return _session_view(started.record, settings, token)
+        return _session_view(started.record, sessions, token)
     return LoginPending(session_token=token)
 
 
@@ -112,17 +108,13 @@ async def start_login(
     responses=problems(400, 401, 409, 422, 429, *_GUARDED, *UPSTREAM),
 )
 async def verify_mfa(
-    body: MfaVerify,
-    request: Request,
-    record: AnySession,
-    sessions: SessionsDep,
-    settings: SettingsDep,
+    body: MfaVerify, request: Request, record: AnySession, sessions: SessionServiceDep
 ) -> SessionRead:
     """Check the SMS code; on success the session is signed in."""
     signed_in = await sessions.verify_mfa(
         record=record, code=body.code, client_ip=client_ip(request)
     )
-    return _session_view(signed_in, settings)
+    return _session_view(signed_in, sessions)
 
 
 @router.get(
@@ -132,13 +124,13 @@ async def verify_mfa(
     responses=problems(401, *_GUARDED, 503),
 )
 async def read_session(
-    record: AnySession, sessions: SessionsDep, settings: SettingsDep
+    record: AnySession, sessions: SessionServiceDep
 ) -> SessionRead | SessionPending:
     """Who is signed in, the sale opportunity id and when the session ends."""
-    if record.meta.stage != "authenticated":
+    if record.info.stage != "authenticated":
         return SessionPending()
-    sessions.follow_up(record)
-    return _session_view(record, settings)
+    sessions.retry_case_if_missing(record)
+    return _session_view(record, sessions)
 
 
 @router.delete(
@@ -148,10 +140,13 @@ async def read_session(
     responses=problems(*_GUARDED, 503),
 )
 async def logout(
-    response: Response, credentials: CredentialsDep, sessions: SessionsDep, settings: SettingsDep
+    response: Response,
+    credentials: CredentialsDep,
+    sessions: SessionServiceDep,
+    settings: SettingsDep,
 ) -> Response:
     """Sign out: the session is deleted and the cookie cleared (also when already gone)."""
-    record = await sessions.resolve(credentials.session_id)
+    record = await sessions.find(credentials.session_id)
     if record is not None:
         await sessions.logout(record)
     done = Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -171,6 +166,6 @@ async def logout(
     response_model=CustomerRead,
     responses=problems(401, 404, *_GUARDED, *UPSTREAM),
 )
-async def read_customer(record: SignedIn, sessions: SessionsDep) -> CustomerRead:
+async def read_customer(record: SignedIn, sessions: SessionServiceDep) -> CustomerRead:
     """The signed-in customer's profile, read fresh from InsurUp."""
     return CustomerRead.of(await sessions.customer(record))

@@ -17,6 +17,7 @@ from app.validation import (
     normalize_vkn,
     validate_birth_date,
 )
+from app.vocabulary import CustomerKind
 
 _IDENTITY_RULES = {
     "individual": normalize_tckn,
@@ -26,7 +27,7 @@ _IDENTITY_RULES = {
 
 
 class LoginCreate(ApiModel):
-    customer_type: Literal["individual", "company", "foreign"] = Field(
+    customer_type: CustomerKind = Field(
         description="`individual` (TCKN), `company` (VKN) or `foreign` (foreign id / passport)"
     )
     identity_number: str = Field(
@@ -106,7 +107,7 @@ class CustomerRead(ApiModel):
     @classmethod
     def of(cls, customer: Customer) -> "CustomerRead":
         identity = customer.tax_number or customer.identity_number
-        number = str((customer.primary_phone_number or {}).get("number") or "")
+        number = customer.national_phone
         return cls(
             customer_id=customer.id,
             customer_type=customer.customer_kind,

@@ -2,10 +2,13 @@
 
 import asyncio
 import logging
-import time
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
+from app.clock import Clock
+from app.core.cases import CaseKeeper
+from app.core.limits import LoginLimits
+from app.core.tokens import CustomerClients
 from app.errors import (
     GatewayError,
     MfaInvalid,
@@ -14,17 +17,15 @@ from app.errors import (
     RateLimited,
     UpstreamRejected,
 )
+from app.insurup.calls import FixedToken
 from app.insurup.client import InsurUpClient
 from app.insurup.errors import InsurUpUnauthorized
-from app.insurup.models import Customer, CustomerKind, LoginRequest, MfaChallenge, TokenPair
-from app.ops.metrics import LOGINS
-from app.session.case import CaseKeeper
-from app.session.limits import LoginLimits
-from app.session.tokens import TokenKeeper
+from app.insurup.models import Customer, MfaChallenge, TokenPair
 from app.store.crypto import Sealer
 from app.store.keys import Keys
+from app.store.locks import LeaseLocks, LeasePolicy, StillHeld
 from app.store.sessions import (
-    Meta,
+    SessionInfo,
     SessionRecord,
     SessionStore,
     Tokens,
@@ -32,14 +33,14 @@ from app.store.sessions import (
     handle_of,
     new_session_id,
 )
+from app.telemetry.metrics import LOGINS
+from app.vocabulary import CustomerKind
 
 log = logging.getLogger("app.session")
 
-_POLL_SECONDS = 0.05
-
 
 @dataclass(frozen=True, slots=True)
-class LoginForm:
+class SignInDetails:
     """Validated sign-in input (identity and phone already normalised)."""
 
     kind: CustomerKind
@@ -64,70 +65,75 @@ def short_name(full_name: str | None) -> str | None:
     return " ".join(parts[:-1]) + f" {parts[-1][0]}."
 
 
+@dataclass(frozen=True, slots=True)
+class SessionRules:
+    idle_seconds: int
+    absolute_seconds: int
+    mfa_max_attempts: int
+    # How long sign-in waits for the case step before answering without a case id.
+    case_wait_seconds: float
+
+
 class SessionService:
     def __init__(
         self,
         *,
         store: SessionStore,
         client: InsurUpClient,
-        tokens: TokenKeeper,
+        insurup: CustomerClients,
         cases: CaseKeeper,
         limits: LoginLimits,
         sealer: Sealer,
-        absolute_seconds: int,
-        mfa_max_attempts: int,
-        case_wait_seconds: float,
         keys: Keys,
-        call_timeout: float,
+        locks: LeaseLocks,
+        leases: LeasePolicy,
+        clock: Clock,
+        rules: SessionRules,
     ) -> None:
-        self._keys = keys
-        # Long enough for verify-mfa, the profile read with its retries and the case wait.
-        self._lock_seconds = call_timeout * 5 + case_wait_seconds + 5
         self._store = store
         self._client = client
-        self._tokens = tokens
+        self._insurup = insurup
         self._cases = cases
         self._limits = limits
         self._sealer = sealer
-        self._absolute = absolute_seconds
-        self._mfa_max = mfa_max_attempts
-        self._case_wait = case_wait_seconds
+        self._keys = keys
+        self._locks = locks
+        self._clock = clock
+        self._rules = rules
+        # Long enough for verify-mfa, the profile read with its retries and the case wait.
+        self._mfa_lease = leases.lease(5, extra=rules.case_wait_seconds)
 
     async def start_login(
         self,
         *,
-        form: LoginForm,
+        details: SignInDetails,
         transport: Transport,
         client_ip: str,
         replacing: SessionRecord | None = None,
     ) -> Started:
         """Ask InsurUp to sign the customer in (and send the SMS), open a session for it."""
         await self._limits.login(
-            client_ip=client_ip, identity_digest=self._sealer.digest(form.identity_number)
+            client_ip=client_ip, identity_digest=self._sealer.digest(details.identity_number)
         )
         answer = await self._client.login_or_register(
-            LoginRequest(
-                kind=form.kind,
-                identity_number=form.identity_number,
-                phone_national=form.phone_national,
-                birth_date=form.birth_date,
-                agent_id=self._client.agent_id,
-                agent_branch_id=self._client.agent_branch_id,
-            )
+            kind=details.kind,
+            identity_number=details.identity_number,
+            phone_national=details.phone_national,
+            birth_date=details.birth_date,
         )
         if replacing is not None:
             await self._store.delete(replacing)
-        now = int(time.time())
-        meta = Meta(
+        now = int(self._clock.now())
+        info = SessionInfo(
             transport=transport,
             stage="mfa_pending",
             created_at=now,
-            absolute_expires_at=now + self._absolute,
-            customer_kind=form.kind,
+            absolute_expires_at=now + self._rules.absolute_seconds,
+            customer_kind=details.kind,
             customer_id=answer.customer_id,
         )
         session_id = new_session_id()
-        record = SessionRecord(handle=handle_of(session_id), meta=meta)
+        record = SessionRecord(handle=handle_of(session_id), info=info)
         if isinstance(answer, MfaChallenge):
             record.mfa_token = answer.token
             await self._store.create(record)
@@ -147,41 +153,33 @@ class SessionService:
         self, *, record: SessionRecord, code: str, client_ip: str
     ) -> SessionRecord:
         """Check the SMS code; returns the signed-in session."""
-        if record.meta.stage != "mfa_pending" or record.mfa_token is None:
+        if record.info.stage != "mfa_pending" or record.mfa_token is None:
             raise MfaNotPending()
         await self._limits.mfa(client_ip=client_ip)
-        lock = self._keys.mfa_lock(record.handle)
-        for _ in range(2):
-            owner = await self._store.try_lock(lock, seconds=self._lock_seconds)
-            if owner is not None:
-                try:
-                    return await self._verify_once(record, code)
-                finally:
-                    await self._store.unlock(lock, owner)
-            # A double submit: InsurUp's MFA token is single use, so let the first attempt
-            # finish and answer with its outcome instead of burning the token twice.
-            settled = await self._after_other_attempt(record.handle, lock)
-            if settled is None:
-                raise MfaNotPending("The sign-in has ended; sign in again")
-            if settled.meta.stage == "authenticated":
-                return settled
-            record = settled
-        raise MfaNotPending("Another attempt is still running; try again")
 
-    async def _after_other_attempt(self, handle: str, lock: str) -> SessionRecord | None:
-        # Another replica holds the lock, so no local event can tell us when it is done: poll,
-        # boundedly (the lease expires on its own if that replica died).
-        for _ in range(int(self._lock_seconds / _POLL_SECONDS)):
-            if not await self._store.is_locked(lock):
-                break
-            await asyncio.sleep(_POLL_SECONDS)
-        return await self._store.load(handle)
+        async def first_attempts_outcome() -> SessionRecord | None:
+            # A double submit: InsurUp's MFA token is single use, so the first attempt runs
+            # alone and a success answers both; after a wrong code, ours is tried next.
+            current = await self._store.load(record.handle)
+            if current is None:
+                raise MfaNotPending("The sign-in has ended; sign in again")
+            return current if current.info.stage == "authenticated" else None
+
+        try:
+            return await self._locks.run_once(
+                self._keys.mfa_lock(record.handle),
+                lease=self._mfa_lease,
+                work=lambda: self._verify_once(record, code),
+                settled=first_attempts_outcome,
+            )
+        except StillHeld as exc:
+            raise MfaNotPending("Another attempt is still running; try again") from exc
 
     async def _verify_once(self, record: SessionRecord, code: str) -> SessionRecord:
         current = await self._store.load(record.handle)
         if current is None:
             raise MfaNotPending("The sign-in has ended; sign in again")
-        if current.meta.stage == "authenticated":
+        if current.info.stage == "authenticated":
             return current
         if current.mfa_token is None:
             raise MfaNotPending()
@@ -202,7 +200,7 @@ class SessionService:
     async def _count_failure(self, record: SessionRecord) -> None:
         failures = await self._store.count_mfa_failure(record.handle)
         LOGINS.labels("mfa", "invalid").inc()
-        if failures >= self._mfa_max:
+        if failures >= self._rules.mfa_max_attempts:
             await self._store.delete(record)
             raise RateLimited("Too many wrong codes; sign in again", retry_after=60)
 
@@ -210,26 +208,26 @@ class SessionService:
         tokens = Tokens(
             access=pair.access_token,
             refresh=pair.refresh_token,
-            access_expires_at=pair.access_expires_at(),
+            access_expires_at=pair.access_expires_at(now=self._clock.now()),
         )
         customer = await self._profile(record, pair)
-        record.meta.customer_id = customer.id if customer else record.meta.customer_id
-        if record.meta.customer_id is None:
+        record.info.customer_id = customer.id if customer else record.info.customer_id
+        if record.info.customer_id is None:
             raise NotAuthenticated("The customer could not be identified; sign in again")
-        record.meta.customer_name = short_name(customer.display_name) if customer else None
+        record.info.customer_name = short_name(customer.display_name) if customer else None
         if not await self._store.authenticate(record, tokens):
             raise NotAuthenticated()
         await self._wait_for_case(record)
 
     async def _profile(self, record: SessionRecord, pair: TokenPair) -> Customer | None:
         try:
-            return await self._client.customer_me(token=pair.access_token)
+            return await self._client.bound(FixedToken(pair.access_token)).customer_me()
         except (UpstreamRejected, InsurUpUnauthorized):
             raise
         except GatewayError:
             # The id may already be known from the sign-in answers; the name can wait.
-            if pair.customer_id or record.meta.customer_id:
-                record.meta.customer_id = record.meta.customer_id or pair.customer_id
+            if pair.customer_id or record.info.customer_id:
+                record.info.customer_id = record.info.customer_id or pair.customer_id
                 log.warning("customer profile unavailable at sign-in")
                 return None
             raise
@@ -238,24 +236,27 @@ class SessionService:
         """Give the case step a moment so the answer can carry the case id; never fail on it."""
         task = self._cases.start(record)
         try:
-            record.case = await asyncio.wait_for(asyncio.shield(task), self._case_wait)
+            record.case = await asyncio.wait_for(
+                asyncio.shield(task), self._rules.case_wait_seconds
+            )
         except TimeoutError:
             log.info("case step still running after sign-in")
         except Exception as exc:  # the rule: the case step never fails a sign-in
             log.warning("case step failed at sign-in", extra={"error": type(exc).__name__})
 
-    async def resolve(self, session_id: str | None) -> SessionRecord | None:
-        if not session_id or len(session_id) > 128:
-            return None
-        return await self._store.load(handle_of(session_id))
+    async def find(self, session_id: str | None) -> SessionRecord | None:
+        return await self._store.find(session_id)
 
-    def follow_up(self, record: SessionRecord) -> None:
-        """On any signed-in call: retry a case step that has not succeeded yet, in the back."""
-        if record.meta.stage == "authenticated" and record.case is None:
-            self._cases.start(record)
+    def expires_at(self, record: SessionRecord) -> datetime:
+        """When the session ends unless it is used again."""
+        ends = record.expires_at(idle_seconds=self._rules.idle_seconds, now=self._clock.now())
+        return datetime.fromtimestamp(ends, tz=UTC).replace(microsecond=0)
+
+    def retry_case_if_missing(self, record: SessionRecord) -> None:
+        self._cases.retry_if_missing(record)
 
     async def customer(self, record: SessionRecord) -> Customer:
-        return await self._tokens.call(record, lambda t: self._client.customer_me(token=t))
+        return await self._insurup.of(record).customer_me()
 
     async def logout(self, record: SessionRecord) -> None:
         await self._store.delete(record)

@@ -6,11 +6,12 @@ the customer. Only what the answer contains is stored: never the request body.
 """
 
 import hashlib
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import orjson
 import redis.asyncio as aioredis
+from pydantic import BaseModel
 
 from app.errors import IdempotencyKeyReused, RequestInProgress
 from app.store.connection import guarded
@@ -18,11 +19,7 @@ from app.store.keys import Keys
 
 KEEP_SECONDS = 24 * 3600
 
-
-@dataclass(frozen=True, slots=True)
-class Replay:
-    status: int
-    body: dict[str, Any]
+Answer = TypeVar("Answer", bound=BaseModel)
 
 
 def fingerprint(payload: object) -> str:
@@ -34,23 +31,47 @@ class IdempotencyStore:
         self._redis = redis
         self._keys = keys
 
-    def _key(self, owner: str, scope: str, key: str) -> str:
+    async def once(
+        self,
+        *,
+        owner: str,
+        scope: str,
+        key: str,
+        fingerprint: str,
+        lease_seconds: float,
+        run: Callable[[], Awaitable[Answer]],
+        answer: type[Answer],
+    ) -> Answer:
+        """`run` once per key: a repeat with the same body gets the first answer again, one
+        with another body `422`, one while the first still runs `409`. A failed `run` frees
+        the key for another try."""
+        name = self._name(owner, scope, key)
+        replay = await self._begin(name, fingerprint, lease_seconds=max(1, int(lease_seconds)))
+        if replay is not None:
+            return answer.model_validate(replay)
+        try:
+            result = await run()
+        except BaseException:
+            await self._abandon(name)
+            raise
+        await self._complete(name, fingerprint, result.model_dump(by_alias=True))
+        return result
+
+    def _name(self, owner: str, scope: str, key: str) -> str:
         # The client's key is hashed: it is free text we do not want in key names.
         return self._keys.idempotency(owner, scope, hashlib.sha256(key.encode()).hexdigest())
 
     @guarded
-    async def begin(
-        self, *, owner: str, scope: str, key: str, fingerprint: str, lease_seconds: int
-    ) -> Replay | None:
-        """None: go ahead (the key is now ours). A `Replay`: answer with it. Raises on misuse."""
-        name = self._key(owner, scope, key)
+    async def _begin(
+        self, name: str, fingerprint: str, *, lease_seconds: int
+    ) -> dict[str, Any] | None:
+        """None: go ahead (the key is now ours); else the stored answer. Raises on misuse."""
         pending = orjson.dumps({"state": "pending", "fp": fingerprint})
         if await self._redis.set(name, pending, nx=True, ex=lease_seconds):
             return None
         raw = await self._redis.get(name)
         if raw is None:  # expired between the two calls: take it now
-            taken = await self._redis.set(name, pending, nx=True, ex=lease_seconds)
-            if taken:
+            if await self._redis.set(name, pending, nx=True, ex=lease_seconds):
                 return None
             raise RequestInProgress()
         record = orjson.loads(raw)
@@ -58,23 +79,14 @@ class IdempotencyStore:
             raise IdempotencyKeyReused()
         if record.get("state") != "done":
             raise RequestInProgress()
-        return Replay(status=int(record["status"]), body=dict(record["body"]))
+        return dict(record["body"])
 
     @guarded
-    async def complete(
-        self,
-        *,
-        owner: str,
-        scope: str,
-        key: str,
-        fingerprint: str,
-        status: int,
-        body: dict[str, Any],
-    ) -> None:
-        record = {"state": "done", "fp": fingerprint, "status": status, "body": body}
-        await self._redis.set(self._key(owner, scope, key), orjson.dumps(record), ex=KEEP_SECONDS)
+    async def _complete(self, name: str, fingerprint: str, body: dict[str, Any]) -> None:
+        record = {"state": "done", "fp": fingerprint, "body": body}
+        await self._redis.set(name, orjson.dumps(record), ex=KEEP_SECONDS)
 
     @guarded
-    async def abandon(self, *, owner: str, scope: str, key: str) -> None:
+    async def _abandon(self, name: str) -> None:
         """The request failed before doing anything lasting: let the client try the key again."""
-        await self._redis.delete(self._key(owner, scope, key))
+        await self._redis.delete(name)

@@ -35,8 +35,11 @@ class Keys:
     def payment(self, payment_id: str) -> str:
         return f"{self.prefix}payment:{{{payment_id}}}"
 
-    def payment_verify_lock(self, payment_id: str) -> str:
+    def payment_check_lock(self, payment_id: str) -> str:
         return f"{self.prefix}lock:verify:{{{payment_id}}}"
+
+    def payment_checked(self, payment_id: str) -> str:
+        return f"{self.prefix}checked:{{{payment_id}}}"
 
     def callback(self, token_digest: str) -> str:
         return f"{self.prefix}callback:{token_digest}"

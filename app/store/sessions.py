@@ -11,7 +11,6 @@ the pair it was refreshed from, and nothing resurrects a session that was delete
 import base64
 import hashlib
 import secrets
-import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -20,8 +19,9 @@ from typing import Literal
 import orjson
 import redis.asyncio as aioredis
 
+from app.clock import Clock
 from app.errors import NotAuthenticated
-from app.store.connection import DEL_IF_EQUAL, guarded
+from app.store.connection import guarded
 from app.store.crypto import Sealer, SealError
 from app.store.keys import Keys
 
@@ -52,7 +52,9 @@ def handle_of(session_id: str) -> str:
 
 
 @dataclass(slots=True)
-class Meta:
+class SessionInfo:
+    """Who signed in, how, and how long the session may live."""
+
     transport: Transport
     stage: Stage
     created_at: float
@@ -78,7 +80,7 @@ class CaseOutcome:
 @dataclass(slots=True)
 class SessionRecord:
     handle: str
-    meta: Meta
+    info: SessionInfo
     tokens: Tokens | None = None
     mfa_token: str | None = None
     case: CaseOutcome | None = None
@@ -88,13 +90,12 @@ class SessionRecord:
     @property
     def customer_id(self) -> str:
         """The signed-in customer; only signed-in sessions reach the code that asks."""
-        if self.meta.customer_id is None:
+        if self.info.customer_id is None:
             raise NotAuthenticated()
-        return self.meta.customer_id
+        return self.info.customer_id
 
-    def expires_at(self, *, idle_seconds: int, now: float | None = None) -> float:
-        current = time.time() if now is None else now
-        return min(current + idle_seconds, self.meta.absolute_expires_at)
+    def expires_at(self, *, idle_seconds: int, now: float) -> float:
+        return min(now + idle_seconds, self.info.absolute_expires_at)
 
 
 class SessionStore:
@@ -106,24 +107,25 @@ class SessionStore:
         sealer: Sealer,
         idle_seconds: int,
         absolute_seconds: int,
+        clock: Clock,
     ) -> None:
         self._redis = redis
+        self._clock = clock
         self._absolute = absolute_seconds
         self._keys = keys
         self._sealer = sealer
         self._idle = idle_seconds
         self._set_if_version = redis.register_script(_SET_IF_VERSION)
-        self._del_if_equal = redis.register_script(DEL_IF_EQUAL)
 
     # -- encoding --------------------------------------------------------------------------------
 
     def _encode(self, record: SessionRecord) -> bytes:
         # Positional, not keyed: field names would be a tenth of a session's size.
-        meta, tokens, case = record.meta, record.tokens, record.case
+        info, tokens, case = record.info, record.tokens, record.case
         body = [
             _FORMAT,
-            [meta.transport, meta.stage, int(meta.created_at), int(meta.absolute_expires_at)],
-            [meta.customer_kind, meta.customer_id, meta.customer_name],
+            [info.transport, info.stage, int(info.created_at), int(info.absolute_expires_at)],
+            [info.customer_kind, info.customer_id, info.customer_name],
             # Whole seconds: refreshing a minute early absorbs the rest.
             [tokens.access, tokens.refresh, int(tokens.access_expires_at)] if tokens else None,
             record.mfa_token,
@@ -140,7 +142,7 @@ class SessionStore:
         tokens = Tokens(*pair) if pair else None
         record = SessionRecord(
             handle=handle,
-            meta=Meta(times[0], times[1], times[2], times[3], *who),
+            info=SessionInfo(times[0], times[1], times[2], times[3], *who),
             tokens=tokens,
             mfa_token=mfa,
             case=CaseOutcome(*case) if case else None,
@@ -182,9 +184,15 @@ class SessionStore:
     @guarded
     async def create(self, record: SessionRecord) -> None:
         key = self._keys.session(record.handle)
-        await self._redis.set(key, self._encode(record), ex=self._ttl(record.meta))
+        await self._redis.set(key, self._encode(record), ex=self._ttl(record.info))
         record.tokens_tag = _tag_of(record.tokens)
-        await self._index(record.meta, record.handle)
+        await self._index(record.info, record.handle)
+
+    async def find(self, session_id: str | None) -> SessionRecord | None:
+        """The session a client presents, by its id (never stored: only its hash is)."""
+        if not session_id or len(session_id) > 128:
+            return None
+        return await self.load(handle_of(session_id))
 
     @guarded
     async def load(self, handle: str) -> SessionRecord | None:
@@ -199,7 +207,7 @@ class SessionStore:
             # Sealed by a key we no longer have, or damaged: treat as signed out.
             await self._redis.delete(key)
             return None
-        left = record.meta.absolute_expires_at - time.time()
+        left = record.info.absolute_expires_at - self._clock.now()
         if left <= 0:
             await self.delete(record)
             return None
@@ -225,17 +233,17 @@ class SessionStore:
     @guarded
     async def authenticate(self, record: SessionRecord, tokens: Tokens) -> bool:
         """Turn a pending session into a signed-in one; False if it is gone meanwhile."""
-        meta = replace(record.meta, stage="authenticated")
+        info = replace(record.info, stage="authenticated")
 
         def signed_in(current: SessionRecord) -> SessionRecord:
-            return replace(current, meta=meta, tokens=tokens, mfa_token=None)
+            return replace(current, info=info, tokens=tokens, mfa_token=None)
 
         stored = await self._merge(record.handle, signed_in)
         if stored is None:
             return False
-        record.meta, record.tokens, record.mfa_token = stored.meta, tokens, None
+        record.info, record.tokens, record.mfa_token = stored.info, tokens, None
         record.tokens_tag = stored.tokens_tag
-        await self._index(record.meta, record.handle)
+        await self._index(record.info, record.handle)
         return True
 
     @guarded
@@ -265,8 +273,8 @@ class SessionStore:
     async def delete(self, record: SessionRecord) -> None:
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.delete(self._keys.session(record.handle), self._keys.mfa_attempts(record.handle))
-            if record.meta.customer_id:
-                pipe.srem(self._keys.customer_sessions(record.meta.customer_id), record.handle)
+            if record.info.customer_id:
+                pipe.srem(self._keys.customer_sessions(record.info.customer_id), record.handle)
             await pipe.execute()
 
     @guarded
@@ -283,36 +291,19 @@ class SessionStore:
         members = await self._redis.smembers(self._keys.customer_sessions(customer_id))
         return {m.decode() if isinstance(m, bytes) else str(m) for m in members}
 
-    async def _index(self, meta: Meta, handle: str) -> None:
+    async def _index(self, info: SessionInfo, handle: str) -> None:
         """Remember the customer's sessions (sign out everywhere, callbacks after a lapse).
         The set lives as long as the longest session could; dead members are harmless."""
-        if meta.customer_id is None:
+        if info.customer_id is None:
             return
-        key = self._keys.customer_sessions(meta.customer_id)
+        key = self._keys.customer_sessions(info.customer_id)
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.sadd(key, handle)
             pipe.expire(key, self._absolute)
             await pipe.execute()
 
-    def _ttl(self, meta: Meta) -> int:
-        return max(1, min(self._idle, int(meta.absolute_expires_at - time.time())))
-
-    # -- locks -------------------------------------------------------------------------------
-
-    @guarded
-    async def try_lock(self, key: str, *, seconds: float) -> str | None:
-        """A lease lock (`SET NX PX`): the owner token, or None when someone else holds it."""
-        owner = secrets.token_hex(16)
-        taken = await self._redis.set(key, owner, nx=True, px=int(seconds * 1000))
-        return owner if taken else None
-
-    @guarded
-    async def unlock(self, key: str, owner: str) -> None:
-        await self._del_if_equal(keys=[key], args=[owner])
-
-    @guarded
-    async def is_locked(self, key: str) -> bool:
-        return bool(await self._redis.exists(key))
+    def _ttl(self, info: SessionInfo) -> int:
+        return max(1, min(self._idle, int(info.absolute_expires_at - self._clock.now())))
 
     @guarded
     async def ping(self) -> bool:

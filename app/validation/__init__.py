@@ -2,9 +2,6 @@
 
 from app.validation.dates import BirthDate, validate_birth_date
 from app.validation.identity import (
-    ForeignId,
-    Tckn,
-    Vkn,
     mask_identity,
     normalize_foreign_id,
     normalize_tckn,
@@ -25,13 +22,10 @@ from app.validation.vehicle import (
 __all__ = [
     "BirthDate",
     "DocumentSerial",
-    "ForeignId",
     "Plate",
     "PlateText",
     "SerialText",
-    "Tckn",
     "TrMobile",
-    "Vkn",
     "mask_identity",
     "mask_phone",
     "national_mobile_digits",

@@ -20,8 +20,8 @@ __all__ = [
     "validate_birth_date",
 ]
 
-BIRTH_DATE_ERROR_MESSAGE: Final = "Please enter a valid date of birth."
-BIRTH_DATE_FORMAT_ERROR_MESSAGE: Final = "Please enter the date of birth as YYYY-MM-DD."
+BIRTH_DATE_ERROR_MESSAGE: Final = "is not a valid date of birth"
+BIRTH_DATE_FORMAT_ERROR_MESSAGE: Final = "must be a date as YYYY-MM-DD"
 EARLIEST_BIRTH_DATE: Final = date(1900, 1, 1)
 
 # Turkey has been on UTC+3 all year round since 2016.

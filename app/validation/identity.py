@@ -8,9 +8,8 @@ identity numbers are personal data.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Final, TypeAlias
+from typing import Final
 
-from pydantic import BeforeValidator
 from stdnum.exceptions import ValidationError as StdnumValidationError
 from stdnum.tr import tckimlik, vkn
 
@@ -18,19 +17,16 @@ __all__ = [
     "FOREIGN_ID_ERROR_MESSAGE",
     "TCKN_ERROR_MESSAGE",
     "VKN_ERROR_MESSAGE",
-    "ForeignId",
-    "Tckn",
-    "Vkn",
     "mask_identity",
     "normalize_foreign_id",
     "normalize_tckn",
     "normalize_vkn",
 ]
 
-TCKN_ERROR_MESSAGE: Final = "Please enter a valid Turkish ID number (T.C. Kimlik No)."
-VKN_ERROR_MESSAGE: Final = "Please enter a valid Turkish tax number (VKN)."
+TCKN_ERROR_MESSAGE: Final = "is not a valid Turkish ID number (T.C. Kimlik No)"
+VKN_ERROR_MESSAGE: Final = "is not a valid Turkish tax number (VKN)"
 FOREIGN_ID_ERROR_MESSAGE: Final = (
-    "Please enter a valid passport or foreign ID number, using only letters and digits."
+    "is not a valid passport or foreign ID number (letters and digits only)"
 )
 
 # Anything longer than this is rejected before any parsing work is done.
@@ -103,9 +99,3 @@ def mask_identity(value: str) -> str:
     if len(text) <= 4:
         return "*" * len(text)
     return "*" * (len(text) - 2) + text[-2:]
-
-
-# BeforeValidator so that a JSON number (e.g. 11111111110) is accepted as well as a string.
-Tckn: TypeAlias = Annotated[str, BeforeValidator(normalize_tckn)]
-Vkn: TypeAlias = Annotated[str, BeforeValidator(normalize_vkn)]
-ForeignId: TypeAlias = Annotated[str, BeforeValidator(normalize_foreign_id)]

@@ -23,7 +23,7 @@ __all__ = [
     "normalize_tr_mobile",
 ]
 
-PHONE_ERROR_MESSAGE: Final = "Please enter a valid Turkish mobile phone number."
+PHONE_ERROR_MESSAGE: Final = "is not a valid Turkish mobile phone number"
 
 _MAX_INPUT_LENGTH: Final = 64
 # An optional leading "+", then ASCII digits, whitespace, dashes and parentheses only.

@@ -13,10 +13,10 @@ from typing import Annotated, Final, TypeAlias
 from pydantic import BeforeValidator
 
 PLATE_ERROR_MESSAGE: Final = (
-    "Please enter a valid Turkish plate: province 01-81, letters, then digits (34 ABC 123)."
+    "is not a valid Turkish plate: province 01-81, letters, then digits (34 ABC 123)"
 )
 SERIAL_ERROR_MESSAGE: Final = (
-    "Please enter the registration document serial: 2 letters and 6 digits (AB 123456)."
+    "must be the registration document serial: 2 letters and 6 digits (AB 123456)"
 )
 
 _MAX_INPUT_LENGTH: Final = 32

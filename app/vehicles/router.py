@@ -4,8 +4,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 
-from app.http.deps import CaseReady, VehiclesDep, browser_guard
+from app.http.auth import CaseReady, browser_guard
 from app.http.responses import UPSTREAM, problems
+from app.vehicles.deps import VehiclesDep
 from app.vehicles.schemas import Reference, VehicleCreate, VehicleFacts, VehicleLookup, VehicleRead
 
 router = APIRouter(prefix="/api/v1", tags=["vehicles"], dependencies=[Depends(browser_guard)])

@@ -1,22 +1,14 @@
 """Vehicles as the frontend sees them: plates and serials in their canonical form."""
 
 from datetime import date
-from typing import Literal
 
 from pydantic import Field, field_validator
 
 from app.http.schemas import ApiModel
-from app.insurup.vehicles import FUEL_TYPES, UTILIZATION_ORDINALS
+from app.insurup.vehicles import check_utilization
 from app.validation import PlateText, SerialText
-
-FuelType = Literal["GASOLINE", "DIESEL", "LPG", "ELECTRIC", "LPG_GASOLINE", "HYBRID"]
-assert set(FuelType.__args__) == FUEL_TYPES  # type: ignore[attr-defined]
-
-
-def check_utilization(value: str) -> str:
-    if value not in UTILIZATION_ORDINALS or value == "UNKNOWN":
-        raise ValueError("is not a known vehicle utilization style (e.g. PRIVATE_CAR)")
-    return value
+from app.validation.dates import today_in_turkey
+from app.vocabulary import FuelType
 
 
 class VehicleLookup(ApiModel):
@@ -40,7 +32,7 @@ class VehicleCreate(VehicleLookup):
     @classmethod
     def _not_future(cls, year: int | None) -> int | None:
         # Next year's models are sold from autumn on; anything later is a typo.
-        if year is not None and year > date.today().year + 1:
+        if year is not None and year > today_in_turkey().year + 1:
             raise ValueError("cannot be later than next year")
         return year
 

@@ -4,16 +4,11 @@ and the brand/model reference lists for manual entry."""
 import logging
 import re
 
-from app.errors import (
-    FieldError,
-    GatewayError,
-    NotFound,
-    VehicleDetailsRequired,
-    VehicleNotFound,
-)
-from app.insurup.client import InsurUpClient
-from app.insurup.vehicles import LookupWire, ModelWire, Parameter, VehicleWire, create_body
-from app.session.tokens import TokenKeeper
+from pydantic import TypeAdapter
+
+from app.core.tokens import CustomerClients
+from app.errors import FieldError, GatewayError, NotFound, VehicleDetailsRequired, VehicleNotFound
+from app.insurup.vehicles import LookupWire, ModelWire, NewVehicle, Parameter, VehicleWire
 from app.store.cache import ReferenceCache
 from app.store.sessions import SessionRecord
 from app.validation import DocumentSerial, Plate, parse_plate, parse_serial
@@ -21,11 +16,7 @@ from app.vehicles.schemas import Reference, VehicleCreate, VehicleFacts, Vehicle
 
 log = logging.getLogger("app.vehicles")
 
-_REQUIRED = {
-    "brandReference": "brand_reference",
-    "modelTypeReference": "model_type_reference",
-    "modelYear": "model_year",
-}
+_REFERENCES = TypeAdapter(list[Reference])
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9_-]")
 
 
@@ -89,15 +80,12 @@ _NO_FACTS = VehicleFacts(
 
 
 class VehicleService:
-    def __init__(
-        self, *, client: InsurUpClient, tokens: TokenKeeper, cache: ReferenceCache
-    ) -> None:
-        self._client = client
-        self._tokens = tokens
+    def __init__(self, *, insurup: CustomerClients, cache: ReferenceCache) -> None:
+        self._insurup = insurup
         self._cache = cache
 
     async def all(self, record: SessionRecord) -> list[VehicleRead]:
-        wires = await self._tokens.call(record, lambda t: self._client.vehicles(token=t))
+        wires = await self._insurup.of(record).vehicles()
         return [vehicle_of(w) for w in wires]
 
     async def lookup(self, record: SessionRecord, *, plate: str, serial: str) -> VehicleFacts:
@@ -116,16 +104,9 @@ class VehicleService:
     async def _lookup(
         self, record: SessionRecord, plate: Plate, serial: DocumentSerial
     ) -> LookupWire:
-        customer_id = record.customer_id
         try:
-            return await self._tokens.call(
-                record,
-                lambda t: self._client.lookup_vehicle(
-                    token=t,
-                    customer_id=customer_id,
-                    plate={"city": plate.province, "code": plate.code},
-                    serial={"code": serial.code, "number": serial.number},
-                ),
+            return await self._insurup.of(record).lookup_vehicle(
+                customer_id=record.customer_id, plate=plate, serial=serial
             )
         except NotFound as exc:
             raise VehicleNotFound() from exc
@@ -155,17 +136,13 @@ class VehicleService:
         ]
         if brand is None or model is None or year is None:
             raise VehicleDetailsRequired(
-                "The vehicle could not be looked up; please give these details",
+                "The vehicle could not be looked up; give the details named below",
                 errors=[FieldError(field=name, message="is required") for name in missing],
             )
         fuel = form.fuel_type or facts.fuel_type
-        customer_id = record.customer_id
-        body = create_body(
-            customer_id=customer_id,
-            province=plate.province,
-            plate_code=plate.code,
-            serial_code=serial.code,
-            serial_number=serial.number,
+        vehicle = NewVehicle(
+            plate=plate,
+            serial=serial,
             brand_reference=brand.reference,
             model_type_reference=model.reference,
             model_year=year,
@@ -173,9 +150,8 @@ class VehicleService:
             fuel_type=fuel,
             registration_date=facts.registration_date,
         )
-        vehicle_id = await self._tokens.call(
-            record,
-            lambda t: self._client.create_vehicle(token=t, customer_id=customer_id, body=body),
+        vehicle_id = await self._insurup.of(record).create_vehicle(
+            customer_id=record.customer_id, vehicle=vehicle
         )
         return VehicleRead(
             id=vehicle_id,
@@ -194,7 +170,7 @@ class VehicleService:
     ) -> VehicleFacts | None:
         try:
             return facts_of(await self._lookup(record, plate, serial))
-        except (VehicleNotFound, GatewayError) as exc:
+        except GatewayError as exc:
             if exc.status == 401:
                 raise
             # The lookup is a convenience: its failure only means the form must say more.
@@ -202,29 +178,26 @@ class VehicleService:
             return None
 
     async def brands(self, record: SessionRecord) -> list[Reference]:
-        async def load() -> list[dict[str, str]]:
-            wires = await self._tokens.call(record, lambda t: self._client.brands(token=t))
-            return _unique(wires)
+        async def load() -> list[Reference]:
+            return _unique(await self._insurup.of(record).brands())
 
-        return [Reference(**item) for item in await self._cache.get_or_load("brands", load)]
+        return await self._cache.get_or_load("brands", load, shape=_REFERENCES)
 
     async def models(self, record: SessionRecord, *, brand: str, year: int) -> list[Reference]:
-        async def load() -> list[dict[str, str]]:
-            wires = await self._tokens.call(
-                record, lambda t: self._client.models(token=t, brand_reference=brand, year=year)
-            )
+        async def load() -> list[Reference]:
+            wires = await self._insurup.of(record).models(brand_reference=brand, year=year)
             return _unique(wires)
 
         name = f"models:{_SAFE_NAME.sub('_', brand)}:{year}"
-        return [Reference(**item) for item in await self._cache.get_or_load(name, load)]
+        return await self._cache.get_or_load(name, load, shape=_REFERENCES)
 
 
-def _unique(wires: list[Parameter]) -> list[dict[str, str]]:
+def _unique(wires: list[Parameter]) -> list[Reference]:
     """InsurUp may list a value twice (its own site de-duplicates by value)."""
     seen: dict[str, str] = {}
     for wire in wires:
         seen.setdefault(str(wire.value), wire.text)
-    return [{"reference": value, "name": text} for value, text in seen.items()]
+    return [Reference(reference=value, name=text) for value, text in seen.items()]
 
 
 def _pick(given: str | None, looked_up: Reference | None) -> Reference | None:

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from app.config import Settings
-from app.sandbox import SandboxConfig, create_sandbox_app, get_sandbox_state
+from app.sandbox import ManualClock, SandboxConfig, create_sandbox_app, get_sandbox_state
 from app.sandbox.state import SandboxState
 from bench.servers import free_port, serving, start_replica, wait_healthy
 from tests.conftest import REDIS_URL
@@ -32,7 +32,8 @@ CARD = {
     "expiryYear": "2030",
     "holderName": "EMRE SAHIN",
 }
-TIMEOUT = 2  # InsurUp call timeout of the replicas: it sets every lock's lease
+TIMEOUT = 2  # InsurUp call timeout of the replicas: with the margin, it sets every lease
+MARGIN = 0.5  # BFF_LEASE_MARGIN_SECONDS: short leases, so a dead replica's lapse soon
 
 
 @asynccontextmanager
@@ -51,6 +52,7 @@ async def cluster(
             "BFF_COOKIE_SECURE": "false",
             "BFF_LOG_LEVEL": "WARNING",
             "BFF_TOKEN_REFRESH_MARGIN_SECONDS": "0.5",
+            "BFF_LEASE_MARGIN_SECONDS": str(MARGIN),
         }
         ports = [free_port(), free_port()]
         processes = [
@@ -128,8 +130,17 @@ async def test_replica_killed_during_a_purchase(settings: Settings) -> None:
         # Once the dead replica's lease lapses the key is free again. Whether or not its call
         # reached InsurUp, exactly one payment is ever started: if InsurUp took it, the fresh
         # read shows the product being paid for (409); if not, the retry starts it (201).
-        await asyncio.sleep(TIMEOUT * 3 + 5.5)
-        again = await web.post(f"{two}{path}", json=body, headers=headers)
+        # Until then the answer is 409: the request (or the payment it opened) is in progress.
+        lease = TIMEOUT * 3 + MARGIN
+        started = time.monotonic()
+        again = retry
+        while again.status_code == 409 and again.json()["code"] in (
+            "request_in_progress",
+            "payment_in_progress",
+        ):
+            assert time.monotonic() - started < lease + 2, "the lease lapses on its own"
+            await asyncio.sleep(0.25)
+            again = await web.post(f"{two}{path}", json=body, headers=headers)
         if again.status_code == 409:
             assert again.json()["code"] == "product_not_purchasable", again.text
             assert sum(state.purchase_starts.values()) == 1
@@ -140,15 +151,16 @@ async def test_replica_killed_during_a_purchase(settings: Settings) -> None:
 
 
 async def test_replica_killed_during_a_token_refresh(settings: Settings) -> None:
-    # Access tokens live 3 s; a refresh takes InsurUp 1.5 s (the replicas wait 2 s).
-    sandbox = SandboxConfig(access_token_seconds=3, latency_seconds={"refresh": 1.5})
+    # A refresh takes InsurUp 1.5 s (the replicas wait 2 s); InsurUp's time is the test's.
+    insurup_time = ManualClock(start=time.time())
+    sandbox = SandboxConfig(now=insurup_time, latency_seconds={"refresh": 1.5})
     async with (
         cluster(settings, sandbox) as (urls, processes, state),
         httpx.AsyncClient(timeout=30) as web,
     ):
         one, two = urls
         auth = await _sign_in(web, one)
-        await asyncio.sleep(3.2)  # the access token has lapsed: the next call refreshes first
+        insurup_time.advance(601)  # InsurUp now refuses the access token: the call refreshes
         in_flight = asyncio.create_task(web.get(f"{one}/api/v1/customer", headers=auth))
         await asyncio.sleep(0.5)
         _kill(processes[0])
@@ -165,7 +177,7 @@ async def test_replica_killed_during_a_token_refresh(settings: Settings) -> None
         started = time.monotonic()
         answer = await web.get(f"{two}/api/v1/customer", headers=auth)
         waited = time.monotonic() - started
-        assert waited < (TIMEOUT * 2 + 5) + 6 + 2, "bounded by the lock's lease"
+        assert waited < (TIMEOUT * 2 + MARGIN) + 6 + 2, "bounded by the lock's lease"
         assert state.calls["refresh"] == 2  # the dead replica's attempt and one more, no storm
         if answer.status_code == 200:
             again = await web.get(f"{two}/api/v1/customer", headers=auth)

@@ -10,7 +10,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from app.config import Settings
-from tests.conftest import AppFactory, LogLines
+from tests.conftest import AppFactory, LogLines, ManualClock
 from tests.fake_insurup import PROPOSAL_ID, FakeInsurUp, product
 from tests.helpers import CSRF, sign_in_cookie
 
@@ -235,14 +235,14 @@ async def test_a_forged_token_is_404_without_asking_insurup(
 
 
 async def test_still_active_after_the_grace_period_is_failed_and_frees_the_product(
-    make_app: AppFactory, settings: Settings, insurup: FakeInsurUp
+    make_app: AppFactory, settings: Settings, insurup: FakeInsurUp, clock: ManualClock
 ) -> None:
     insurup.proposal_products = [product("p1")]
-    async with make_app(settings.model_copy(update={"payment_grace_seconds": 0.05})) as api:
+    async with make_app() as api:
         await sign_in_cookie(api)
         started = (await api.post(PURCHASE, json=BODY, headers=key(1))).json()
         await api.get(_callback_path(insurup))
-        await asyncio.sleep(0.1)
+        clock.advance(settings.payment_grace_seconds + 1)
         status = await api.get(f"/api/v1/payments/{started['paymentId']}")
         assert status.json()["status"] == "failed"
         assert status.json()["failureReason"] == "payment_not_completed"

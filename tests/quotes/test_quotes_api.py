@@ -331,12 +331,12 @@ async def test_a_disconnected_subscriber_stops_costing_anything(
             async for line in stream.aiter_lines():
                 if line.startswith("event: product"):
                     break
-            assert app.state.gateway.watcher.active == 1
+            assert app.state.services.quotes.followed == 1
         for _ in range(200):  # the server notices the closed connection shortly
-            if app.state.gateway.watcher.active == 0:
+            if app.state.services.quotes.followed == 0:
                 break
             await asyncio.sleep(0.01)
-        assert app.state.gateway.watcher.active == 0
+        assert app.state.services.quotes.followed == 0
         polls = insurup.router["proposal"].call_count
         await asyncio.sleep(settings.quote_poll_seconds * 10)
         assert insurup.router["proposal"].call_count == polls

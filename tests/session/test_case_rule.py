@@ -7,7 +7,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from app.http.deps import CaseReady
+from app.http.auth import CaseReady
 from tests.conftest import AppFactory
 from tests.fake_insurup import CASE_ID, CUSTOMER_ID, FakeInsurUp
 from tests.helpers import LOGIN_BODY, bearer

@@ -7,11 +7,12 @@ import time
 import pytest
 import redis.asyncio as aioredis
 
+from app.clock import SYSTEM_CLOCK
 from app.store.crypto import Sealer, SealError
 from app.store.keys import Keys
 from app.store.sessions import (
     CaseOutcome,
-    Meta,
+    SessionInfo,
     SessionRecord,
     SessionStore,
     Tokens,
@@ -33,6 +34,7 @@ def _store(
         sealer=Sealer(keys),
         idle_seconds=idle,
         absolute_seconds=43200,
+        clock=SYSTEM_CLOCK,
     )
 
 
@@ -40,7 +42,7 @@ def _record(absolute_in: float = 3600) -> SessionRecord:
     now = int(time.time())  # the store keeps whole seconds
     return SessionRecord(
         handle=handle_of(new_session_id()),
-        meta=Meta(
+        info=SessionInfo(
             transport="cookie",
             stage="authenticated",
             created_at=now,
@@ -152,8 +154,8 @@ async def test_a_signed_in_session_fits_in_a_kilobyte(
     """With the production key prefix and a 700-character access token (InsurUp's JWT size
     is not documented; customer JWTs with a few claims are 600-800 characters)."""
     record = _record()
-    record.meta.customer_id = "8f89a1b6-5d1c-4c6e-9a55-0c3d2b1a0f11"
-    record.meta.customer_name = "Ada Y."
+    record.info.customer_id = "8f89a1b6-5d1c-4c6e-9a55-0c3d2b1a0f11"
+    record.info.customer_name = "Ada Y."
     jwt = "eyJ" + secrets.token_urlsafe(700)[:697]
     record.tokens = Tokens(jwt, secrets.token_urlsafe(48), int(time.time()) + 600)
     record.case = CaseOutcome(case_id="65f1c0ffee0ddba11ca5e001", created=True)

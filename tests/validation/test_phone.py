@@ -90,14 +90,14 @@ def test_operator_prefixes_are_mobile(prefix: str) -> None:
     ],
 )
 def test_refused_forms(value: str) -> None:
-    with pytest.raises(ValueError, match=r"^Please enter a valid Turkish mobile") as exc_info:
+    with pytest.raises(ValueError, match=r"^is not a valid Turkish mobile") as exc_info:
         normalize_tr_mobile(value)
     assert str(exc_info.value) == PHONE_ERROR_MESSAGE
 
 
 @pytest.mark.parametrize("value", [None, 5321234567, 905321234567, b"05321234567", True])
 def test_refuses_other_types_with_value_error(value: object) -> None:
-    with pytest.raises(ValueError, match=r"^Please enter a valid Turkish mobile"):
+    with pytest.raises(ValueError, match=r"^is not a valid Turkish mobile"):
         normalize_tr_mobile(value)  # type: ignore[arg-type]
 
 
@@ -180,7 +180,7 @@ def test_national_mobile_digits(value: str) -> None:
 
 @pytest.mark.parametrize("value", ["", "902121234567", "90532123456", "abc"])
 def test_national_mobile_digits_refuses_invalid(value: str) -> None:
-    with pytest.raises(ValueError, match=r"^Please enter a valid Turkish mobile"):
+    with pytest.raises(ValueError, match=r"^is not a valid Turkish mobile"):
         national_mobile_digits(value)
 
 

@@ -1,7 +1,6 @@
 """Login and MFA rate limits, shared by every replica through Redis (the `limits` library)."""
 
 import math
-import time
 
 import redis.asyncio as aioredis
 from limits import RateLimitItem, parse
@@ -9,6 +8,7 @@ from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from redis.exceptions import RedisError
 
+from app.clock import Clock
 from app.errors import RateLimited, StoreUnavailable
 
 
@@ -32,7 +32,9 @@ class LoginLimits:
         per_ip: str,
         per_identity: str,
         mfa_per_ip: str,
+        clock: Clock,
     ) -> None:
+        self._clock = clock
         self._limiter = MovingWindowRateLimiter(storage)
         self._per_ip = parse(per_ip)
         self._per_identity = parse(per_identity)
@@ -53,5 +55,5 @@ class LoginLimits:
             stats = await self._limiter.get_window_stats(item, scope, who)
         except (RedisError, OSError) as exc:
             raise StoreUnavailable() from exc
-        retry_after = max(1, math.ceil(stats.reset_time - time.time()))
+        retry_after = max(1, math.ceil(stats.reset_time - self._clock.now()))
         raise RateLimited(retry_after=retry_after)

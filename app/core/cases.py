@@ -1,39 +1,25 @@
 """The sale-opportunity rule: every signed-in session makes sure the customer has one open
 kasko sale opportunity in InsurUp's CRM, checked once and created only when none is open.
 
-The check-then-create runs under a Redis lease lock per customer, so concurrent requests on
-any replica (and two sessions of one customer) create at most one case. The outcome is kept
-in the session. A failure never fails the sign-in; the next call tries again, and vehicle and
+The check-then-create runs under a lease lock per customer, so concurrent requests on any
+replica (and two sessions of one customer) create at most one case. The outcome is kept in
+the session. A failure never fails the sign-in; the next call tries again, and vehicle and
 quote calls wait for it (`ensure`).
 """
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable
 
+from app.core.tokens import CustomerClients
 from app.errors import GatewayError, SessionExpired, UpstreamError
-from app.insurup.client import InsurUpClient
-from app.insurup.models import CaseItem
-from app.ops.metrics import CASES
-from app.session.tokens import TokenKeeper
 from app.store.keys import Keys
-from app.store.sessions import CaseOutcome, SessionRecord, SessionStore
+from app.store.locks import LeaseLocks, LeasePolicy, StillHeld
+from app.store.sessions import CaseOutcome, SessionRecord, SessionStore, Transport
+from app.telemetry.metrics import CASES
+from app.vocabulary import Channel
 
-log = logging.getLogger("app.session.case")
-
-# DELAYED is a postponed open case; counting it as open avoids a duplicate lead.
-_ACTIVE_STATUSES = frozenset({"OPEN", "DELAYED"})
-_POLL_SECONDS = 0.05
-
-
-def is_open_kasko_sale(item: CaseItem) -> bool:
-    """Decided on the item itself: the query's filter and `totalCount` are not trusted."""
-    return (
-        item.type == "SALE_OPPORTUNITY"
-        and item.product_branch == "KASKO"
-        and item.status in _ACTIVE_STATUSES
-    )
+log = logging.getLogger("app.core.cases")
 
 
 class CaseKeeper:
@@ -41,22 +27,22 @@ class CaseKeeper:
         self,
         *,
         store: SessionStore,
-        client: InsurUpClient,
-        tokens: TokenKeeper,
+        insurup: CustomerClients,
         keys: Keys,
-        channels: dict[str, str],
-        call_timeout: float,
+        locks: LeaseLocks,
+        leases: LeasePolicy,
+        channels: dict[Transport, Channel],
     ) -> None:
         self._store = store
-        self._client = client
-        self._tokens = tokens
+        self._insurup = insurup
         self._keys = keys
+        self._locks = locks
         self._channels = channels
         # The lease must outlive the slowest honest step (a read with its retries, a refresh,
         # the create): if it lapsed under a live holder, a second replica could create again.
-        self._lease = call_timeout * 6 + 5
+        self._lease = leases.lease(6)
         # Vehicle and quote calls wait this long for the step before answering 503.
-        self._gate_wait = call_timeout * 3
+        self._gate_wait = leases.call_timeout * 3
         self._inflight: dict[str, asyncio.Task[CaseOutcome]] = {}
 
     async def ensure(self, record: SessionRecord) -> CaseOutcome:
@@ -75,6 +61,11 @@ class CaseKeeper:
             ) from exc
         record.case = outcome
         return outcome
+
+    def retry_if_missing(self, record: SessionRecord) -> None:
+        """On any signed-in call: retry a case step that has not succeeded yet, in the back."""
+        if record.info.stage == "authenticated" and record.case is None:
+            self.start(record)
 
     def start(self, record: SessionRecord) -> "asyncio.Task[CaseOutcome]":
         """Start (or join) the step in the background; callers may wait or walk away."""
@@ -100,49 +91,41 @@ class CaseKeeper:
         await asyncio.gather(*self._inflight.values(), return_exceptions=True)
 
     async def _run(self, record: SessionRecord) -> CaseOutcome:
-        customer_id = record.meta.customer_id
+        customer_id = record.info.customer_id
         if customer_id is None:
             raise UpstreamError("The customer is not known yet")
-        lock = self._keys.case_lock(customer_id)
-        deadline = time.monotonic() + self._lease + 5
-        while True:
-            owner = await self._store.try_lock(lock, seconds=self._lease)
-            if owner is not None:
-                try:
-                    done = await self._store.load_case(record.handle)
-                    if done is not None:
-                        return done
-                    outcome = await self._check_then_create(record, customer_id)
-                    await self._store.save_case(record, outcome)
-                    return outcome
-                except Exception:
-                    CASES.labels("failed").inc()
-                    raise
-                finally:
-                    await self._store.unlock(lock, owner)
-            await asyncio.sleep(_POLL_SECONDS)
+
+        async def check_then_create() -> CaseOutcome:
             done = await self._store.load_case(record.handle)
             if done is not None:
                 return done
-            if time.monotonic() > deadline:
-                raise UpstreamError("The sale-opportunity step is still running elsewhere")
+            try:
+                outcome = await self._check_then_create(record, customer_id)
+            except Exception:
+                CASES.labels("failed").inc()
+                raise
+            await self._store.save_case(record, outcome)
+            return outcome
+
+        try:
+            return await self._locks.run_once(
+                self._keys.case_lock(customer_id),
+                lease=self._lease,
+                work=check_then_create,
+                settled=lambda: self._store.load_case(record.handle),
+            )
+        except StillHeld as exc:
+            raise UpstreamError("The sale-opportunity step is still running elsewhere") from exc
 
     async def _check_then_create(self, record: SessionRecord, customer_id: str) -> CaseOutcome:
-        items = await self._tokens.call(
-            record,
-            lambda token: self._client.kasko_sale_cases(token=token, customer_id=customer_id),
-        )
-        existing = next((item for item in items if is_open_kasko_sale(item)), None)
+        insurup = self._insurup.of(record)
+        items = await insurup.kasko_sale_cases(customer_id=customer_id)
+        existing = next((item for item in items if item.is_open_kasko_sale), None)
         if existing is not None:
             CASES.labels("found").inc()
             return CaseOutcome(case_id=existing.id, created=False)
-        channel = self._channels[record.meta.transport]
-        case_id = await self._tokens.call(
-            record,
-            lambda token: self._client.create_sale_opportunity(
-                token=token, customer_id=customer_id, channel=channel
-            ),
-        )
+        channel = self._channels[record.info.transport]
+        case_id = await insurup.create_sale_opportunity(customer_id=customer_id, channel=channel)
         CASES.labels("created").inc()
         log.info("sale opportunity created", extra={"channel": channel})
         return CaseOutcome(case_id=case_id, created=True)

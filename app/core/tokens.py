@@ -1,21 +1,22 @@
 """Keeping a session's InsurUp access token fresh: refresh once, whoever asks, wherever.
 
 Within a process, concurrent callers that hold the same stale pair share one in-flight
-refresh task. Across replicas, a Redis lease lock lets one replica call InsurUp; the others
-watch the stored pair until it changes. InsurUp rotates refresh tokens, so two refreshes
-with one token would burn the session: the new pair is stored by compare-and-set against
-the exact pair we refreshed from.
+refresh task. Across replicas, a lease lock lets one replica call InsurUp; the others watch
+the stored pair until it changes. InsurUp rotates refresh tokens, so two refreshes with one
+token would burn the session: the new pair is stored by compare-and-set against the exact
+pair we refreshed from.
+
+`CustomerClients.of(record)` is how features reach InsurUp: a client bound to the session,
+whose every call carries a fresh token and is retried once after a 401 with a renewed one.
 """
 
 import asyncio
 import logging
-import time
-from collections.abc import Awaitable, Callable
-from typing import NoReturn, TypeVar
+from typing import NoReturn
 
+from app.clock import Clock
 from app.errors import (
     NotAuthenticated,
-    SessionExpired,
     UpstreamError,
     UpstreamRejected,
     UpstreamTimeout,
@@ -23,17 +24,14 @@ from app.errors import (
 )
 from app.insurup.client import InsurUpClient
 from app.insurup.errors import InsurUpUnauthorized, RefreshRejected
-from app.ops.metrics import TOKEN_REFRESHES
 from app.store.keys import Keys
+from app.store.locks import LeaseLocks, LeasePolicy, StillHeld
 from app.store.sessions import SessionRecord, SessionStore, Tokens
+from app.telemetry.metrics import TOKEN_REFRESHES
 
-log = logging.getLogger("app.session.tokens")
+log = logging.getLogger("app.core.tokens")
 
-T = TypeVar("T")
-
-# Refresh this long before expiry so a token never lapses between our check and InsurUp's.
-REFRESH_MARGIN_SECONDS = 60
-_POLL_SECONDS = 0.05
+Pair = tuple[Tokens, bytes]
 
 
 class TokenKeeper:
@@ -43,42 +41,33 @@ class TokenKeeper:
         store: SessionStore,
         client: InsurUpClient,
         keys: Keys,
-        call_timeout: float,
-        refresh_margin: float = REFRESH_MARGIN_SECONDS,
+        locks: LeaseLocks,
+        leases: LeasePolicy,
+        clock: Clock,
+        refresh_margin: float,
     ) -> None:
-        self._margin = refresh_margin
         self._store = store
         self._client = client
         self._keys = keys
+        self._locks = locks
+        self._clock = clock
+        self._margin = refresh_margin
         # The lease outlives one refresh call, so a slow InsurUp never lets a second replica in.
-        self._lease = call_timeout * 2 + 5
-        self._inflight: dict[tuple[str, bytes], asyncio.Future[tuple[Tokens, bytes]]] = {}
-
-    async def call(self, record: SessionRecord, request: Callable[[str], Awaitable[T]]) -> T:
-        """Run one InsurUp call with a fresh token; on a 401, refresh once and retry once."""
-        token = await self.access_token(record)
-        try:
-            return await request(token)
-        except InsurUpUnauthorized:
-            await self.refresh(record)
-            assert record.tokens is not None
-            try:
-                return await request(record.tokens.access)
-            except InsurUpUnauthorized as exc:
-                raise SessionExpired() from exc
+        self._lease = leases.lease(2)
+        self._inflight: dict[tuple[str, bytes], asyncio.Future[Pair]] = {}
 
     async def access_token(self, record: SessionRecord) -> str:
+        """The session's access token, refreshed first when it lapses within the margin."""
         tokens = record.tokens
         if tokens is None:
             raise NotAuthenticated()
-        now = time.time()
-        if tokens.access_expires_at - now > self._margin:
+        if tokens.access_expires_at - self._clock.now() > self._margin:
             return tokens.access
         try:
             await self.refresh(record)
         except (UpstreamTimeout, UpstreamUnavailable, UpstreamError):
             # InsurUp is unwell, not the session: while the old token lives, go on with it.
-            if tokens.access_expires_at > time.time():
+            if tokens.access_expires_at > self._clock.now():
                 return tokens.access
             raise
         assert record.tokens is not None
@@ -96,35 +85,39 @@ class TokenKeeper:
         tokens, tag = await asyncio.shield(shared)
         record.tokens, record.tokens_tag = tokens, tag
 
-    async def _refresh_across_replicas(self, record: SessionRecord) -> tuple[Tokens, bytes]:
-        lock = self._keys.refresh_lock(record.handle)
+    async def _refresh_across_replicas(self, record: SessionRecord) -> Pair:
         stale = record.tokens_tag
-        deadline = time.monotonic() + self._lease + 5
-        while True:
-            owner = await self._store.try_lock(lock, seconds=self._lease)
-            if owner is not None:
-                try:
-                    current = await self._current(record)
-                    if current[1] != stale:
-                        return current
-                    return await self._rotate(record, current[0])
-                finally:
-                    await self._store.unlock(lock, owner)
-            await asyncio.sleep(_POLL_SECONDS)
+
+        async def rotate() -> Pair:
             current = await self._current(record)
             if current[1] != stale:
-                TOKEN_REFRESHES.labels("shared").inc()
                 return current
-            if time.monotonic() > deadline:
-                raise UpstreamTimeout("The sign-in could not be renewed in time")
+            return await self._rotate(record, current[0])
 
-    async def _current(self, record: SessionRecord) -> tuple[Tokens, bytes]:
+        async def newer() -> Pair | None:
+            current = await self._current(record)
+            if current[1] == stale:
+                return None
+            TOKEN_REFRESHES.labels("shared").inc()
+            return current
+
+        try:
+            return await self._locks.run_once(
+                self._keys.refresh_lock(record.handle),
+                lease=self._lease,
+                work=rotate,
+                settled=newer,
+            )
+        except StillHeld as exc:
+            raise UpstreamTimeout("The sign-in could not be renewed in time") from exc
+
+    async def _current(self, record: SessionRecord) -> Pair:
         current = await self._store.load_tokens(record.handle)
         if current is None:
             raise NotAuthenticated()
         return current
 
-    async def _rotate(self, record: SessionRecord, tokens: Tokens) -> tuple[Tokens, bytes]:
+    async def _rotate(self, record: SessionRecord, tokens: Tokens) -> Pair:
         if not tokens.refresh:
             await self._end(record, "no_refresh_token")
         try:
@@ -145,7 +138,7 @@ class TokenKeeper:
             access=pair.access_token,
             # InsurUp rotates the refresh token; keep the old one only if none came back.
             refresh=pair.refresh_token or tokens.refresh,
-            access_expires_at=pair.access_expires_at(),
+            access_expires_at=pair.access_expires_at(now=self._clock.now()),
         )
         if not await self._store.replace_tokens(record, rotated):
             # Someone replaced the pair under us (or the session ended): theirs stands.
@@ -160,3 +153,30 @@ class TokenKeeper:
         log.info("session ended: refresh refused", extra={"reason": reason})
         await self._store.delete(record)
         raise RefreshRejected()
+
+
+class SessionCredential:
+    """A customer's session as the credential of InsurUp calls."""
+
+    def __init__(self, keeper: TokenKeeper, record: SessionRecord) -> None:
+        self._keeper = keeper
+        self._record = record
+
+    async def token(self) -> str:
+        return await self._keeper.access_token(self._record)
+
+    async def renewed(self) -> str:
+        await self._keeper.refresh(self._record)
+        assert self._record.tokens is not None
+        return self._record.tokens.access
+
+
+class CustomerClients:
+    """InsurUp clients bound to one customer's session (tokens refreshed inside)."""
+
+    def __init__(self, client: InsurUpClient, tokens: TokenKeeper) -> None:
+        self._client = client
+        self._tokens = tokens
+
+    def of(self, record: SessionRecord) -> InsurUpClient:
+        return self._client.bound(SessionCredential(self._tokens, record))

@@ -1,4 +1,5 @@
-"""Shared resources and the session, as `Annotated` dependencies for the routers.
+"""Who is calling: the session credential (cookie or bearer), the browser guard, and the
+session as `Annotated` dependencies for every feature's routes.
 
 Every dependency is `async def` and flat (it reads the app state itself rather than
 depending on other dependencies): FastAPI runs plain `def` dependencies in a thread pool and
@@ -12,58 +13,33 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from app.config import Settings
+from app.core.cases import CaseKeeper
 from app.errors import CsrfRequired, NotAuthenticated, OriginNotAllowed
-from app.lifespan import Gateway
-from app.payments.service import PaymentService
-from app.policies.service import PolicyService
-from app.quotes.service import QuoteService
-from app.session.service import SessionService
-from app.store.sessions import SessionRecord, Transport
-from app.vehicles.service import VehicleService
+from app.store.sessions import SessionRecord, SessionStore, Transport
 
 _UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-def gateway_of(request: Request) -> Gateway:
-    gateway: Gateway = request.app.state.gateway
-    return gateway
+def settings_of(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
 
 
-async def get_gateway(request: Request) -> Gateway:
-    return gateway_of(request)
+def _sessions(request: Request) -> SessionStore:
+    store: SessionStore = request.app.state.services.sessions
+    return store
+
+
+def _cases(request: Request) -> CaseKeeper:
+    cases: CaseKeeper = request.app.state.services.cases
+    return cases
 
 
 async def get_settings(request: Request) -> Settings:
-    return gateway_of(request).settings
+    return settings_of(request)
 
 
-async def get_sessions(request: Request) -> SessionService:
-    return gateway_of(request).sessions
-
-
-async def get_vehicles(request: Request) -> VehicleService:
-    return gateway_of(request).vehicles
-
-
-async def get_quotes(request: Request) -> QuoteService:
-    return gateway_of(request).quotes
-
-
-async def get_payments(request: Request) -> PaymentService:
-    return gateway_of(request).payments
-
-
-async def get_policies(request: Request) -> PolicyService:
-    return gateway_of(request).policies
-
-
-GatewayDep = Annotated[Gateway, Depends(get_gateway)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-PaymentsDep = Annotated[PaymentService, Depends(get_payments)]
-PoliciesDep = Annotated[PolicyService, Depends(get_policies)]
-QuotesDep = Annotated[QuoteService, Depends(get_quotes)]
-SessionsDep = Annotated[SessionService, Depends(get_sessions)]
-VehiclesDep = Annotated[VehicleService, Depends(get_vehicles)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +57,7 @@ def credentials_of(request: Request) -> Credentials:
         return Credentials(transport="bearer", session_id=token.strip())
     if request.headers.get("x-session-transport", "").lower() == "bearer":
         return Credentials(transport="bearer", session_id=None)
-    cookie = gateway_of(request).settings.effective_cookie_name
+    cookie = settings_of(request).effective_cookie_name
     return Credentials(transport="cookie", session_id=request.cookies.get(cookie))
 
 
@@ -98,7 +74,7 @@ async def browser_guard(request: Request) -> None:
     if credentials_of(request).transport == "bearer":
         return
     origin = request.headers.get("origin")
-    if origin is not None and origin.rstrip("/") not in gateway_of(request).settings.origins:
+    if origin is not None and origin.rstrip("/") not in settings_of(request).origins:
         raise OriginNotAllowed()
     if request.method in _UNSAFE and request.headers.get("x-csrf") != "1":
         raise CsrfRequired()
@@ -106,25 +82,25 @@ async def browser_guard(request: Request) -> None:
 
 async def get_session(request: Request) -> SessionRecord:
     credentials = credentials_of(request)
-    record = await gateway_of(request).sessions.resolve(credentials.session_id)
+    record = await _sessions(request).find(credentials.session_id)
     # A session lives on the transport it was opened with: a cookie id is no bearer token.
-    if record is None or record.meta.transport != credentials.transport:
+    if record is None or record.info.transport != credentials.transport:
         raise NotAuthenticated()
     return record
 
 
 async def get_signed_in(request: Request) -> SessionRecord:
     record = await get_session(request)
-    if record.meta.stage != "authenticated":
+    if record.info.stage != "authenticated":
         raise NotAuthenticated("Finish signing in with the SMS code first")
-    gateway_of(request).sessions.follow_up(record)
+    _cases(request).retry_if_missing(record)
     return record
 
 
 async def get_case_ready(request: Request) -> SessionRecord:
-    """For vehicle and quote calls: the sale opportunity must exist first."""
+    """For vehicle, quote and purchase calls: the sale opportunity must exist first."""
     record = await get_signed_in(request)
-    await gateway_of(request).cases.ensure(record)
+    await _cases(request).ensure(record)
     return record
 
 

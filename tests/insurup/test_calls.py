@@ -1,0 +1,135 @@
+"""The retry rules of one InsurUp call, and the token renewed once after a 401: tables of
+what InsurUp does and how many requests the gateway then sends."""
+
+import httpx
+import pytest
+import respx
+
+from app.errors import GatewayError, SessionExpired
+from app.insurup.calls import InsurUpCalls, may_retry_failure, may_retry_status
+from app.insurup.transport import RequestNotSentError
+
+BASE = "https://insurup.test"
+REQUEST = httpx.Request("GET", f"{BASE}/x")
+
+
+@pytest.mark.parametrize(
+    ("status", "read_only", "attempt", "retry"),
+    [
+        (502, True, 0, True),
+        (503, True, 1, True),
+        (503, True, 2, False),  # twice at most
+        (500, True, 0, False),  # a 500 is a bug at InsurUp: asking again will not help
+        (504, True, 0, False),  # InsurUp already took the whole timeout once
+        (502, False, 0, False),  # a write may have run
+        (404, True, 0, False),
+    ],
+)
+def test_retry_by_status(status: int, read_only: bool, attempt: int, retry: bool) -> None:
+    assert may_retry_status(status, read_only=read_only, attempt=attempt) is retry
+
+
+@pytest.mark.parametrize(
+    ("failure", "read_only", "attempt", "retry"),
+    [
+        (httpx.ConnectError("refused", request=REQUEST), False, 0, True),  # never left
+        (RequestNotSentError("closing", request=REQUEST), False, 0, True),
+        (httpx.PoolTimeout("busy", request=REQUEST), False, 0, True),
+        (httpx.ConnectError("refused", request=REQUEST), False, 1, False),  # once only
+        (httpx.ReadError("reset", request=REQUEST), False, 0, False),  # a write may have run
+        (httpx.ReadError("reset", request=REQUEST), True, 0, True),
+        (httpx.RemoteProtocolError("garbage", request=REQUEST), True, 1, True),
+        (httpx.ReadError("reset", request=REQUEST), True, 2, False),
+        (httpx.ReadTimeout("slow", request=REQUEST), True, 0, False),  # waited once already
+    ],
+)
+def test_retry_by_failure(
+    failure: httpx.TransportError, read_only: bool, attempt: int, retry: bool
+) -> None:
+    assert may_retry_failure(failure, read_only=read_only, attempt=attempt) is retry
+
+
+@pytest.mark.parametrize(
+    ("method", "answers", "sent", "outcome"),
+    [
+        ("GET", [503, 503, 200], 3, 200),
+        ("GET", [503, 503, 503], 3, "upstream_error"),
+        ("GET", [500, 200], 1, "upstream_error"),
+        ("POST", [503, 200], 1, "upstream_error"),
+        ("GET", [httpx.ReadError("reset"), 200], 2, 200),
+        ("POST", [httpx.ReadError("reset"), 200], 1, "upstream_unavailable"),
+        ("POST", [httpx.ConnectError("refused"), 200], 2, 200),
+        (
+            "POST",
+            [httpx.ConnectError("refused"), httpx.ConnectError("refused")],
+            2,
+            "upstream_unavailable",
+        ),
+        ("GET", [httpx.ReadTimeout("slow"), 200], 1, "upstream_timeout"),
+    ],
+)
+async def test_requests_sent_for_each_sequence_of_answers(
+    method: str, answers: list[int | Exception], sent: int, outcome: int | str
+) -> None:
+    router = respx.MockRouter(base_url=BASE, assert_all_mocked=True)
+    route = router.route(method=method, path="/x").mock(
+        side_effect=[a if isinstance(a, Exception) else httpx.Response(a, json={}) for a in answers]
+    )
+    async with httpx.AsyncClient(
+        base_url=BASE, transport=httpx.MockTransport(router.async_handler)
+    ) as http:
+        calls = InsurUpCalls(http)
+        try:
+            await calls.json("op", method, "/x", json={} if method == "POST" else None)
+            result: int | str = 200
+        except GatewayError as exc:
+            result = exc.code
+    assert (route.call_count, result) == (sent, outcome)
+
+
+class Renewing:
+    """A credential whose token InsurUp refuses until it is renewed (`good` says which)."""
+
+    def __init__(self, good: set[str]) -> None:
+        self.current = "old"
+        self.renewals = 0
+        self.good = good
+
+    async def token(self) -> str:
+        return self.current
+
+    async def renewed(self) -> str:
+        self.renewals += 1
+        self.current = f"new-{self.renewals}"
+        return self.current
+
+
+@pytest.mark.parametrize(
+    ("good", "sent", "renewals", "succeeds"),
+    [
+        ({"old"}, 1, 0, True),
+        ({"new-1"}, 2, 1, True),  # one 401, one renewal, one retry
+        (set(), 2, 1, False),  # still refused: the session is over, no second renewal
+    ],
+)
+async def test_a_401_renews_the_token_once_and_retries_once(
+    good: set[str], sent: int, renewals: int, succeeds: bool
+) -> None:
+    credential = Renewing(good)
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        token = request.headers["authorization"].removeprefix("Bearer ")
+        return httpx.Response(200, json={"ok": True}) if token in good else httpx.Response(401)
+
+    router = respx.MockRouter(base_url=BASE, assert_all_mocked=True)
+    route = router.post("/x").mock(side_effect=answer)
+    async with httpx.AsyncClient(
+        base_url=BASE, transport=httpx.MockTransport(router.async_handler)
+    ) as http:
+        calls = InsurUpCalls(http)
+        if succeeds:
+            assert await calls.json("op", "POST", "/x", auth=credential, json={}) == {"ok": True}
+        else:
+            with pytest.raises(SessionExpired):
+                await calls.json("op", "POST", "/x", auth=credential, json={})
+    assert (route.call_count, credential.renewals) == (sent, renewals)
