@@ -65,3 +65,26 @@ clean:
 .PHONY: nginx
 nginx: ## make sure Debian's nginx is there for tests/topology (installs it if not)
 	@scripts/ensure-nginx.sh
+
+# The TypeScript client in clients/typescript: needs Node.js 20+ and npm besides `make install`.
+CLIENT := clients/typescript
+CLIENT_BUNDLE := app/demo/static/vendor/kasko-client.js
+
+.PHONY: node client client-check
+node: ## make sure Node.js and npm are there (installs Debian's packages if not)
+	@command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || { \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; }
+
+$(CLIENT)/node_modules/.package-lock.json: $(CLIENT)/package-lock.json | node
+	cd $(CLIENT) && npm ci --no-audit --no-fund --loglevel=error
+
+client: $(CLIENT)/node_modules/.package-lock.json ## regenerate the client's types from openapi/openapi.json and the demo's built client
+	cd $(CLIENT) && npm run --silent generate && npm run --silent bundle
+
+client-check: install $(CLIENT)/node_modules/.package-lock.json ## the TypeScript client: no drift, strict types, build, tests against a real gateway
+	@cd $(CLIENT) && npm run --silent generate:check || { \
+		echo "$(CLIENT)/src/schema.d.ts differs from openapi/openapi.json: run make client" >&2; exit 1; }
+	cd $(CLIENT) && rm -rf build && mkdir build && BUNDLE_OUT=build/kasko-client.js npm run --silent bundle
+	@cmp -s $(CLIENT)/build/kasko-client.js $(CLIENT_BUNDLE) || { \
+		echo "$(CLIENT_BUNDLE) differs from a fresh build: run make client" >&2; exit 1; }
+	cd $(CLIENT) && npm run --silent typecheck && npm run --silent build && npm test

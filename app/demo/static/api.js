@@ -1,80 +1,38 @@
-// The one place that talks to the gateway. Copy this module as it is into any frontend:
-// every view calls `api.get/post/del` and gets JSON back or an ApiError thrown.
+// The one place that talks to the gateway. It delegates to the typed client in
+// clients/typescript (built into vendor/kasko-client.js by `make client`): cookie session
+// (`credentials: "include"`), `X-CSRF: 1` on unsafe methods, problem+json answers thrown as
+// one error type. Every view calls `api.get/post/del` and gets JSON back or an ApiError thrown.
+// A React app would import the client package itself and call its typed methods instead.
 
-// Same origin as the page. A SPA on another origin would put the gateway's URL here
+import { GatewayProblem, createGatewayClient, newIdempotencyKey } from "./vendor/kasko-client.js";
+
+// Same origin as the page. A SPA on another origin would pass the gateway's URL as `baseUrl`
 // (and the gateway must list that origin in BFF_ALLOWED_ORIGINS).
 export const API_BASE = "/api/v1";
 
-// Unsafe methods must carry X-CSRF: 1 (a cross-site form cannot set a custom header).
-const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+const gateway = createGatewayClient();
 
-/** A problem+json answer, or a network failure, as one Error type the views can switch on. */
-export class ApiError extends Error {
-  constructor({ status = 0, code = "network_error", detail, title, errors = [], requestId, retryAfter }) {
-    super(detail || title || code);
-    this.name = "ApiError";
-    this.status = status; // HTTP status, 0 when the request never got an answer
-    this.code = code; // stable machine-readable code: switch on this, not on the text
-    this.detail = detail || title || code; // human-readable, safe to show
-    this.errors = errors || []; // [{field, message}] for field validation
-    this.requestId = requestId; // quote it when reporting a problem
-    this.retryAfter = retryAfter; // seconds, on 429 / 503
-  }
-
-  /** Sign-in needed again (no session, or InsurUp ended it). */
-  get needsSignIn() {
-    return this.status === 401;
-  }
-}
+/**
+ * A problem+json answer, or a network failure (`code` "network_error", `status` 0), as one
+ * Error type the views can switch on: `status`, `code`, `detail` (safe to show), `errors`
+ * ([{field, message}]), `requestId`, `retryAfter` and `needsSignIn` (401: sign in again).
+ */
+export const ApiError = GatewayProblem;
 
 /**
  * fetch + JSON + errors. `body` is sent as JSON; `headers` adds to the defaults.
  * Resolves to the parsed JSON body, or null for an empty answer (204).
  */
-export async function request(method, path, { body, headers = {}, signal } = {}) {
-  const init = {
-    method,
-    // The session is an HttpOnly cookie: the browser must send it (and accept a new one).
-    credentials: "include",
-    headers: { Accept: "application/json", ...headers },
-    signal,
-  };
-  if (UNSAFE.has(method)) init.headers["X-CSRF"] = "1";
-  if (body !== undefined) {
-    init.headers["Content-Type"] = "application/json";
-    init.body = JSON.stringify(body);
-  }
-
-  let response;
+export async function request(method, path, { body, headers, signal } = {}) {
   try {
-    response = await fetch(API_BASE + path, init);
+    const { data } = await gateway.request(method.toLowerCase(), API_BASE + path, { body, headers, signal });
+    return data ?? null;
   } catch (err) {
-    if (err.name === "AbortError") throw err; // the caller cancelled on purpose
-    throw new ApiError({ detail: "Sunucuya ulaşılamadı. Could not reach the server." });
-  }
-
-  const text = await response.text();
-  const data = text ? safeJson(text) : null;
-  if (response.ok) return data;
-
-  // problem+json: {type, title, status, detail, code, requestId, errors[]}
-  const problem = data && typeof data === "object" ? data : {};
-  throw new ApiError({
-    status: response.status,
-    code: problem.code || `http_${response.status}`,
-    detail: problem.detail,
-    title: problem.title || response.statusText,
-    errors: problem.errors,
-    requestId: problem.requestId || response.headers.get("X-Request-ID"),
-    retryAfter: Number(response.headers.get("Retry-After")) || undefined,
-  });
-}
-
-function safeJson(text) {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null; // e.g. a proxy's HTML error page: the status still tells what happened
+    if (err instanceof GatewayProblem && err.code === "network_error") {
+      const detail = "Sunucuya ulaşılamadı. Could not reach the server.";
+      throw new GatewayProblem({ ...err.problem, detail }, { cause: err, idempotencyKey: err.idempotencyKey });
+    }
+    throw err; // a GatewayProblem, or the AbortError of a cancelled call
   }
 }
 
@@ -84,13 +42,5 @@ export const api = {
   del: (path, options) => request("DELETE", path, options),
 };
 
-/**
- * A fresh Idempotency-Key. crypto.randomUUID exists only in secure contexts (https,
- * localhost, 127.0.0.1); a phone testing the dev server over plain http on the LAN is not
- * one, so fall back to getRandomValues, which works everywhere.
- */
-export function newIdempotencyKey() {
-  if (globalThis.crypto?.randomUUID) return crypto.randomUUID();
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}
+/** A fresh Idempotency-Key: one per quote or purchase attempt (randomUUID where it exists). */
+export { newIdempotencyKey };
