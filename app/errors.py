@@ -7,6 +7,7 @@ GatewayError
  ├── CsrfRequired                403 csrf_required
  ├── OriginNotAllowed            403 origin_not_allowed
  ├── RateLimited                 429 rate_limited (Retry-After)
+ ├── PayloadTooLarge             413 payload_too_large
  ├── MfaInvalid                  400 mfa_invalid
  ├── MfaNotPending               409 mfa_not_pending
  ├── NotFound                    404 not_found
@@ -26,6 +27,7 @@ GatewayError
 Services raise these and never import FastAPI.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 
@@ -47,11 +49,14 @@ class GatewayError(Exception):
         errors: list[FieldError] | None = None,
         retry_after: int | None = None,
         status: int | None = None,
+        extras: Mapping[str, object] | None = None,
     ) -> None:
         super().__init__(detail or self.title)
         self.detail = detail or self.title
         self.errors = errors or []
         self.retry_after = retry_after
+        # Members the problem carries beside the standard ones (`paymentId`, `choices`...).
+        self.extras = dict(extras or {})
         if status is not None:
             self.status = status
 
@@ -78,6 +83,10 @@ class OriginNotAllowed(GatewayError):
 
 class RateLimited(GatewayError):
     status, code, title = 429, "rate_limited", "Too many attempts; try again later"
+
+
+class PayloadTooLarge(GatewayError):
+    status, code, title = 413, "payload_too_large", "The request body is too large"
 
 
 class MfaInvalid(GatewayError):

@@ -46,6 +46,12 @@ class FakeInsurUp:
     purchases: list[dict[str, Any]] = field(default_factory=list)
     created_vehicles: list[dict[str, Any]] = field(default_factory=list)
     created_cases: int = 0
+    # False plays an InsurUp whose legacy `cases` items have no `id` field.
+    cases_have_id: bool = True
+    # The Authorization header of every refresh call ("" when none was sent).
+    refresh_authorizations: list[str] = field(default_factory=list)
+    # What `external-lookup` answers for 34ABC123 (tests swap in partial or masked answers).
+    lookup_answer: dict[str, Any] = field(default_factory=lambda: dict(LOOKUP_CLIO))
     _counter: "itertools.count[int]" = field(default_factory=lambda: itertools.count(1))
 
     def issue(self) -> dict[str, object]:
@@ -78,6 +84,7 @@ class FakeInsurUp:
     def refresh(self, request: httpx.Request) -> httpx.Response:
         token = json.loads(request.content).get("refreshToken")
         self.used_refresh.append(str(token))
+        self.refresh_authorizations.append(request.headers.get("authorization", ""))
         if token not in self.live_refresh:
             return problem(401, "unauthorized")
         self.live_refresh.discard(token)  # rotation: a used refresh token is dead
@@ -102,6 +109,18 @@ class FakeInsurUp:
     def graphql(self, request: httpx.Request) -> httpx.Response:
         if not self._authorized(request):
             return problem(401, "unauthorized")
+        query = json.loads(request.content)["query"]
+        if not self.cases_have_id and "items { id" in query:
+            error = {
+                "message": "The field `id` does not exist on the type `CaseListItem`.",
+                "extensions": {"code": "HC0020"},
+            }
+            return httpx.Response(200, json={"errors": [error]})
+        if not self.cases_have_id:
+            items = [{k: v for k, v in case.items() if k != "id"} for case in self.cases]
+            return httpx.Response(
+                200, json={"data": {"cases": {"totalCount": len(items), "items": items}}}
+            )
         return httpx.Response(
             200, json={"data": {"cases": {"totalCount": len(self.cases), "items": self.cases}}}
         )
@@ -123,7 +142,7 @@ class FakeInsurUp:
         body = json.loads(request.content)
         if body["plate"] != {"city": 34, "code": "ABC123"}:
             return problem(404, "resource-not-found", "Araç bulunamadı")
-        return httpx.Response(200, json=LOOKUP_CLIO)
+        return httpx.Response(200, json=self.lookup_answer)
 
     def create_vehicle(self, request: httpx.Request) -> httpx.Response:
         if not self._authorized(request):
@@ -210,7 +229,7 @@ def product(
 
 PROPOSAL_ID = "6911d24a134c60468e941880"
 
-LOOKUP_CLIO = {
+LOOKUP_CLIO: dict[str, Any] = {
     "plate": {"city": 34, "code": "ABC123"},
     "documentSerial": {"code": "AB", "number": "123456"},
     "model": {
@@ -222,7 +241,10 @@ LOOKUP_CLIO = {
     "utilizationStyle": "PRIVATE_CAR",
     "registrationDate": "2021-03-15",
     "chassis": "VF1RJA00000000001",
+    "chassisIsMasked": False,
     "engine": "H4D000001",
+    "engineIsMasked": False,
+    "seatNumber": 5,
 }
 VEHICLE_ID = "0d9e2c1a-6b7f-4c3e-8a21-5f4e3d2c1b0a"
 

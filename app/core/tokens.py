@@ -121,7 +121,9 @@ class TokenKeeper:
         if not tokens.refresh:
             await self._end(record, "no_refresh_token")
         try:
-            pair = await self._client.refresh(refresh_token=tokens.refresh or "")
+            pair = await self._client.refresh(
+                refresh_token=tokens.refresh or "", access_token=tokens.access
+            )
         except (InsurUpUnauthorized, UpstreamRejected) as exc:
             if isinstance(exc, UpstreamRejected) and exc.status != 422:
                 raise

@@ -37,8 +37,10 @@ def problem_response(
     detail: str,
     errors: list[FieldError] | None = None,
     headers: dict[str, str] | None = None,
+    extras: dict[str, object] | None = None,
 ) -> Response:
     body: dict[str, Any] = {
+        **(extras or {}),
         "type": _TYPE_BASE + code.replace("_", "-"),
         "title": title,
         "status": status,
@@ -62,6 +64,7 @@ def render(exc: GatewayError) -> Response:
         detail=exc.detail,
         errors=exc.errors,
         headers=headers,
+        extras=exc.extras,
     )
 
 

@@ -10,6 +10,11 @@ class ProblemField(BaseModel):
     message: str
 
 
+class ProblemChoice(BaseModel):
+    reference: str
+    name: str
+
+
 class Problem(BaseModel):
     """RFC 9457 problem details; frontends switch on `code`."""
 
@@ -20,6 +25,13 @@ class Problem(BaseModel):
     code: str = Field(examples=["validation_failed"])
     request_id: str = Field(alias="requestId")
     errors: list[ProblemField] | None = None
+    payment_id: str | None = Field(
+        default=None, alias="paymentId", description="With `payment_in_progress`: the payment"
+    )
+    choices: dict[str, list[ProblemChoice]] | None = Field(
+        default=None,
+        description="With `vehicle_details_required`: values to pick from, per missing field",
+    )
 
 
 _DESCRIPTIONS = {
@@ -31,6 +43,7 @@ _DESCRIPTIONS = {
     "`product_not_purchasable`, `upstream_rejected`",
     422: "`validation_failed` naming the fields, `vehicle_details_required`, "
     "`payment_method_not_supported`, `idempotency_key_reused`, or `upstream_rejected`",
+    413: "`payload_too_large`: the body is over `BFF_MAX_BODY_BYTES`",
     429: "`rate_limited`, with `Retry-After`",
     502: "`upstream_error` or `upstream_unavailable`",
     503: "`store_unavailable`, or `upstream_error` while InsurUp is busy",
@@ -57,13 +70,19 @@ _PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 def use_problem_media_type(spec: dict[str, Any]) -> dict[str, Any]:
     """FastAPI files every response model under the route's media type, and adds its own 422
     schema to routes with parameters; errors are really sent as `application/problem+json`
-    with the `Problem` schema, so the document says that."""
+    with the `Problem` schema, so the document says that. Every operation that takes a body
+    may answer 413 (the body limit applies to all of them), so each documents it."""
     schemas = spec.get("components", {}).get("schemas", {})
     for name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(name, None)
     for operations in spec.get("paths", {}).values():
         for operation in operations.values():
             responses = operation.get("responses", {})
+            if "requestBody" in operation and "413" not in responses:
+                responses["413"] = {
+                    "description": _DESCRIPTIONS[413],
+                    "content": {"application/problem+json": {"schema": _PROBLEM_REF}},
+                }
             if "422" in responses and "HTTPValidationError" in str(responses["422"]):
                 responses["422"] = {
                     "description": "`validation_failed` naming the fields",

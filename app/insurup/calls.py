@@ -5,7 +5,7 @@ errors. `client.py` says what to call."""
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Protocol, TypeVar
 from urllib.parse import quote
 
@@ -108,14 +108,26 @@ async def authorized(auth: Credential | None, attempt: Callable[[str | None], Aw
 class InsurUpCalls:
     """Sends requests through the one shared `httpx.AsyncClient` of the process."""
 
-    def __init__(self, http: httpx.AsyncClient) -> None:
+    def __init__(self, http: httpx.AsyncClient, *, document_hosts: Sequence[str] = ()) -> None:
         self._http = http
+        self._document_hosts = tuple(document_hosts)
 
     def may_follow(self, url: str) -> bool:
-        parts = httpx.URL(url)
+        """Whether a document address from InsurUp may be fetched: InsurUp's own origin, or
+        https (default port) on a host of `document_hosts` (`host` or `*.domain`). Never any
+        other address: whoever could shape that answer would have the gateway fetch it."""
+        try:
+            parts = httpx.URL(url)
+        except httpx.InvalidURL:
+            return False
         base = self._http.base_url
-        same_origin = (parts.scheme, parts.host, parts.port) == (base.scheme, base.host, base.port)
-        return parts.scheme == "https" or same_origin
+        if (parts.scheme, parts.host, parts.port) == (base.scheme, base.host, base.port):
+            return True
+        return (
+            parts.scheme == "https"
+            and parts.port in (None, 443)
+            and host_listed(parts.host, self._document_hosts)
+        )
 
     async def open(self, operation: str, url: str, *, auth: Credential | None) -> httpx.Response:
         """A streamed GET (documents): the caller reads and closes the answer."""
@@ -128,6 +140,22 @@ class InsurUpCalls:
         }
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
+        response = await self._stream(operation, url, headers)
+        if response.status_code in _KEEP_METHOD_REDIRECTS:
+            target = _same_origin_target(response)
+            await response.aclose()
+            if target is None:
+                raise UpstreamError(_UNEXPECTED)
+            response = await self._stream(operation, target, headers)
+        if response.status_code >= 300:
+            await response.aread()
+            await response.aclose()
+            raise error_for_status(response)
+        return response
+
+    async def _stream(
+        self, operation: str, url: str | httpx.URL, headers: dict[str, str]
+    ) -> httpx.Response:
         request = self._http.build_request("GET", url, headers=headers)
         started = time.perf_counter()
         try:
@@ -137,10 +165,6 @@ class InsurUpCalls:
             raise error_for_transport(exc) from exc
         INSURUP_SECONDS.labels(operation).observe(time.perf_counter() - started)
         INSURUP_CALLS.labels(operation, str(response.status_code)).inc()
-        if response.status_code >= 400:
-            await response.aread()
-            await response.aclose()
-            raise error_for_status(response)
         return response
 
     async def reachable(self) -> bool:
@@ -227,11 +251,13 @@ class InsurUpCalls:
         if content is not None:
             headers["Content-Type"] = "application/json"
         attempt = 0
+        url: str | httpx.URL = path
+        redirected = False
         while True:
             started = time.perf_counter()
             try:
                 response = await self._http.request(
-                    method, path, content=content, headers=headers, params=params
+                    method, url, content=content, headers=headers, params=params
                 )
             except httpx.TransportError as exc:
                 INSURUP_SECONDS.labels(operation).observe(time.perf_counter() - started)
@@ -255,6 +281,16 @@ class InsurUpCalls:
                     "insurup call",
                     extra={"operation": operation, "status": status, "ms": round(elapsed * 1000)},
                 )
+                if status in _KEEP_METHOD_REDIRECTS:
+                    # InsurUp's docs say `/api/*` is "routed to root": if that is an HTTP
+                    # redirect, follow it once, on the same origin only, with method, body
+                    # and token unchanged. Another host never sees the token.
+                    target = _same_origin_target(response)
+                    if target is None or redirected:
+                        log.warning("insurup redirect refused", extra={"operation": operation})
+                        raise UpstreamError(_UNEXPECTED)
+                    url, params, redirected = target, None, True
+                    continue
                 if status < 400:
                     return response
                 if not retry:
@@ -282,6 +318,33 @@ class Download:
 def is_pdf(response: httpx.Response) -> bool:
     kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
     return kind in ("application/pdf", "application/octet-stream")
+
+
+_KEEP_METHOD_REDIRECTS = frozenset({307, 308})
+
+
+def _same_origin_target(response: httpx.Response) -> httpx.URL | None:
+    """Where a redirect points, if it stays on the origin the request went to."""
+    location = response.headers.get("location")
+    if not location:
+        return None
+    source = response.request.url
+    target = source.join(location)
+    if (target.scheme, target.host, target.port) != (source.scheme, source.host, source.port):
+        return None
+    return target
+
+
+def host_listed(host: str, patterns: Sequence[str]) -> bool:
+    """`host` is one of `patterns`: a name exactly, or under a `*.domain` (not the domain)."""
+    host = host.lower().rstrip(".")
+    for pattern in patterns:
+        if pattern.startswith("*."):
+            if host.endswith(pattern[1:]) and len(host) > len(pattern) - 1:
+                return True
+        elif host == pattern:
+            return True
+    return False
 
 
 def may_retry_status(status: int, *, read_only: bool, attempt: int) -> bool:

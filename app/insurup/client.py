@@ -6,6 +6,8 @@ A client is bound to a credential (`bound`): a customer's session, whose tokens 
 inside every call, or none for the sign-in calls themselves.
 """
 
+import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -17,6 +19,7 @@ from app.insurup import terms
 from app.insurup.calls import (
     Credential,
     Download,
+    FixedToken,
     InsurUpCalls,
     id_of,
     is_pdf,
@@ -24,6 +27,7 @@ from app.insurup.calls import (
     parse_list,
     seg,
 )
+from app.insurup.errors import QueryRejected
 from app.insurup.models import CaseItem, Customer, LoginRequest, MfaChallenge, TokenPair
 from app.insurup.policies import InsuranceCompanyWire, PolicyWire
 from app.insurup.proposals import (
@@ -49,6 +53,8 @@ from app.vocabulary import Channel, CustomerKind, PaymentMethod
 
 __all__ = ["Agent", "Download", "InsurUpClient"]
 
+log = logging.getLogger("app.insurup")
+
 _CASES_QUERY = """
 query {
   cases(
@@ -62,10 +68,20 @@ query {
     order: { createdAt: DESC }
   ) {
     totalCount
-    items { id productBranch type status }
+    items { %s }
   }
 }
 """
+# The fields InsurUp's guide selects; `id` is asked for too (to show the case id) as long as
+# InsurUp's schema has it, which no primary source shows.
+_CASE_FIELDS = "productBranch type status"
+
+
+@dataclass(slots=True)
+class CaseIdSupport:
+    """Whether InsurUp's legacy `cases` items have `id`: learnt once per process."""
+
+    supported: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,19 +96,28 @@ class InsurUpClient:
     """Typed calls to InsurUp; every failure leaves as a `GatewayError`."""
 
     def __init__(
-        self, calls: InsurUpCalls, *, agent: Agent, auth: Credential | None = None
+        self,
+        calls: InsurUpCalls,
+        *,
+        agent: Agent,
+        auth: Credential | None = None,
+        case_ids: CaseIdSupport | None = None,
     ) -> None:
         self._calls = calls
         self._agent = agent
         self._auth = auth
+        self._case_ids = case_ids or CaseIdSupport()
 
     @classmethod
-    def over(cls, http: httpx.AsyncClient, *, agent: Agent) -> "InsurUpClient":
-        return cls(InsurUpCalls(http), agent=agent)
+    def over(
+        cls, http: httpx.AsyncClient, *, agent: Agent, document_hosts: Sequence[str] = ()
+    ) -> "InsurUpClient":
+        """`document_hosts`: where a policy document's address may point besides InsurUp."""
+        return cls(InsurUpCalls(http, document_hosts=document_hosts), agent=agent)
 
     def bound(self, auth: Credential) -> "InsurUpClient":
         """The same client, calling with `auth`'s token."""
-        return InsurUpClient(self._calls, agent=self._agent, auth=auth)
+        return InsurUpClient(self._calls, agent=self._agent, auth=auth, case_ids=self._case_ids)
 
     # -- signing in (no credential yet) ------------------------------------------------------
 
@@ -129,10 +154,16 @@ class InsurUpClient:
         )
         return parse(TokenPair, body)
 
-    async def refresh(self, *, refresh_token: str) -> TokenPair:
-        # Body only: the SDK and InsurUp's own site send no Authorization header here.
+    async def refresh(self, *, refresh_token: str, access_token: str) -> TokenPair:
+        """A new pair. The (expired) access token goes along as `Authorization: Bearer`, as
+        InsurUp's kasko guide shows: a server that does not need it ignores it, one that
+        needs it would otherwise end every session when the first token lapses."""
         body = await self._calls.json(
-            "refresh", "POST", "/api/auth/customer/refresh", json={"refreshToken": refresh_token}
+            "refresh",
+            "POST",
+            "/api/auth/customer/refresh",
+            auth=FixedToken(access_token),
+            json={"refreshToken": refresh_token},
         )
         return parse(TokenPair, body)
 
@@ -144,12 +175,24 @@ class InsurUpClient:
 
     async def kasko_sale_cases(self, *, customer_id: str) -> list[CaseItem]:
         """The customer's kasko sale-opportunity cases, newest first (the caller decides)."""
-        query = _CASES_QUERY % (
-            orjson.dumps(customer_id).decode(),
-            terms.SALE_OPPORTUNITY,
-            terms.KASKO,
-        )
-        data = await self._calls.graphql("cases_query", query, auth=self._auth)
+
+        def query(fields: str) -> str:
+            customer = orjson.dumps(customer_id).decode()
+            return _CASES_QUERY % (customer, terms.SALE_OPPORTUNITY, terms.KASKO, fields)
+
+        if self._case_ids.supported:
+            try:
+                data = await self._calls.graphql(
+                    "cases_query", query(f"id {_CASE_FIELDS}"), auth=self._auth
+                )
+            except QueryRejected:
+                self._case_ids.supported = False
+                log.warning("InsurUp's cases query has no id field; asking without it")
+                data = await self._calls.graphql(
+                    "cases_query", query(_CASE_FIELDS), auth=self._auth
+                )
+        else:
+            data = await self._calls.graphql("cases_query", query(_CASE_FIELDS), auth=self._auth)
         cases = data.get("cases") if isinstance(data, dict) else None
         items = cases.get("items") if isinstance(cases, dict) else None
         if not isinstance(items, list):

@@ -27,6 +27,14 @@ class RefreshRejected(SessionExpired):
     """InsurUp refused the refresh token for good: the session is over."""
 
 
+class QueryRejected(UpstreamError):
+    """InsurUp's GraphQL server refused the query itself (a field its schema lacks)."""
+
+
+# Hot Chocolate's validation errors carry `HC....` codes; other servers say so in words.
+_QUERY_CODES = frozenset({"GRAPHQL_VALIDATION_FAILED", "FIELD_NOT_FOUND"})
+
+
 def _problem_detail(response: httpx.Response) -> str | None:
     """InsurUp's `detail` is written for customers (its docs say so); pass a short one on."""
     try:
@@ -81,4 +89,6 @@ def error_for_graphql(errors: list[Any]) -> GatewayError:
         return UpstreamRejected(status=403)
     if {"BAD_REQUEST", "VALIDATION_ERROR"} & codes:
         return UpstreamRejected()
+    if _QUERY_CODES & codes or any(code.startswith("HC") for code in codes):
+        return QueryRejected()
     return UpstreamError()

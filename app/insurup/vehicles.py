@@ -92,17 +92,34 @@ class VehicleWire(Wire):
 
 
 class LookupWire(Wire):
-    """`external-lookup`'s answer: note `fuelType` is bare here, unlike the list."""
+    """`external-lookup`'s answer: note `fuelType` is bare here, unlike the list. InsurUp's
+    docs: `partialModel` comes instead of `model` when the model year is masked (brand and
+    type only), and a masked chassis or engine (`W***8`, with its flag) must not be saved."""
 
     plate: PlateWire | None = None
     document_serial: SerialWire | None = Field(default=None, alias="documentSerial")
-    model: ModelWire | None = None
+    full_model: ModelWire | None = Field(default=None, alias="model")
+    partial_model: ModelWire | None = Field(default=None, alias="partialModel")
     fuel_type: str | None = Field(default=None, alias="fuelType")
     utilization_style: str | None = Field(default=None, alias="utilizationStyle")
     registration_date: date | None = Field(default=None, alias="registrationDate")
     chassis: str | None = None
+    chassis_is_masked: bool = Field(default=False, alias="chassisIsMasked")
     engine: str | None = None
+    engine_is_masked: bool = Field(default=False, alias="engineIsMasked")
     seat_number: int | None = Field(default=None, alias="seatNumber")
+
+    @property
+    def model(self) -> ModelWire | None:
+        return self.full_model or self.partial_model
+
+    @property
+    def usable_chassis(self) -> str | None:
+        return None if self.chassis_is_masked or "*" in (self.chassis or "") else self.chassis
+
+    @property
+    def usable_engine(self) -> str | None:
+        return None if self.engine_is_masked or "*" in (self.engine or "") else self.engine
 
 
 def plate_wire(plate: Plate) -> dict[str, Any]:
@@ -126,6 +143,7 @@ class NewVehicle:
     fuel_type: str | None = None
     chassis: str | None = None
     engine: str | None = None
+    seat_number: int | None = None
     registration_date: date | None = None
 
     def to_wire(self, customer_id: str) -> dict[str, Any]:
@@ -145,6 +163,8 @@ class NewVehicle:
             body["chassis"] = self.chassis
         if self.engine:
             body["engine"] = self.engine
+        if self.seat_number:
+            body["seatNumber"] = self.seat_number
         if self.registration_date:
             body["registrationDate"] = self.registration_date.isoformat()
         return body

@@ -16,14 +16,17 @@ PLATE_ERROR_MESSAGE: Final = (
     "is not a valid Turkish plate: province 01-81, letters, then digits (34 ABC 123)"
 )
 SERIAL_ERROR_MESSAGE: Final = (
-    "must be the registration document serial: 2 letters and 6 digits (AB 123456)"
+    "must be the registration document serial: 2 letters and 6 digits (AB 123456), "
+    "or 1 letter and 7 digits (A 1234567)"
 )
 
 _MAX_INPUT_LENGTH: Final = 32
-_SEPARATORS: Final = re.compile(r"[\s\-.]+")
+_SEPARATORS: Final = re.compile(r"[\s\-./]+")
 _PLATE: Final = re.compile(r"(0[1-9]|[1-7][0-9]|8[01])([A-Z]{1,3})([0-9]{2,5})")
 _DIGITS_FOR_LETTERS: Final = {1: (4, 5), 2: (3, 4), 3: (2, 3)}
-_SERIAL: Final = re.compile(r"([A-Z]{2})([0-9]{6})")
+# Today's documents: 2 letters, 6 digits (`AB 123456`); older ones and InsurUp's test serial
+# (`A/1234567`): 1 letter, 7 digits.
+_SERIAL: Final = re.compile(r"([A-Z]{2})([0-9]{6})|([A-Z])([0-9]{7})")
 # Turkish keyboards produce these for the letter I; plates only use ASCII capitals.
 _TURKISH_I: Final = str.maketrans({"i": "I", "ı": "I", "İ": "I"})
 
@@ -72,7 +75,7 @@ def normalize_plate(value: object) -> str:
 
 
 def parse_serial(value: object) -> DocumentSerial:
-    """`AB123456`, `AB 123456`, or `{"code": "AB", "number": "123456"}`."""
+    """`AB123456`, `AB 123456`, `A/1234567`, or `{"code": "AB", "number": "123456"}`."""
     if isinstance(value, dict):
         code, number = value.get("code"), value.get("number")
         if not isinstance(code, str) or not isinstance(number, str):
@@ -82,7 +85,8 @@ def parse_serial(value: object) -> DocumentSerial:
     match = _SERIAL.fullmatch(text)
     if match is None:
         raise ValueError(SERIAL_ERROR_MESSAGE)
-    return DocumentSerial(code=match.group(1), number=match.group(2))
+    code, number = match.group(1, 2) if match.group(1) else match.group(3, 4)
+    return DocumentSerial(code=code, number=number)
 
 
 def normalize_serial(value: object) -> str:

@@ -3,15 +3,24 @@ and the brand/model reference lists for manual entry."""
 
 import logging
 import re
+from typing import NoReturn
 
 from pydantic import TypeAdapter
 
 from app.core.tokens import CustomerClients
-from app.errors import FieldError, GatewayError, NotFound, VehicleDetailsRequired, VehicleNotFound
+from app.errors import (
+    FieldError,
+    GatewayError,
+    NotFound,
+    UpstreamRejected,
+    VehicleDetailsRequired,
+    VehicleNotFound,
+)
 from app.insurup.vehicles import LookupWire, ModelWire, NewVehicle, Parameter, VehicleWire
 from app.store.cache import ReferenceCache
 from app.store.sessions import SessionRecord
 from app.validation import DocumentSerial, Plate, parse_plate, parse_serial
+from app.validation.dates import today_in_turkey
 from app.vehicles.schemas import Reference, VehicleCreate, VehicleFacts, VehicleRead
 
 log = logging.getLogger("app.vehicles")
@@ -68,17 +77,6 @@ def vehicle_of(wire: VehicleWire) -> VehicleRead:
     )
 
 
-_NO_FACTS = VehicleFacts(
-    plate=None,
-    document_serial=None,
-    brand=None,
-    model=None,
-    model_year=None,
-    fuel_type=None,
-    utilization_style=None,
-)
-
-
 class VehicleService:
     def __init__(self, *, insurup: CustomerClients, cache: ReferenceCache) -> None:
         self._insurup = insurup
@@ -89,10 +87,20 @@ class VehicleService:
         return [vehicle_of(w) for w in wires]
 
     async def lookup(self, record: SessionRecord, *, plate: str, serial: str) -> VehicleFacts:
+        """What the registry knows of a plate; `422 vehicle_details_required` when it knows
+        the car only in part (InsurUp masks the model year), with choices for what is missing."""
         wire = await self._lookup(record, parse_plate(plate), parse_serial(serial))
-        if wire.model is None or wire.model.brand is None:
-            raise VehicleNotFound()
         facts = facts_of(wire)
+        if facts.brand is None:
+            raise VehicleNotFound()
+        if facts.model is None or facts.model_year is None:
+            await self._details_required(
+                record,
+                brand=facts.brand,
+                model=facts.model,
+                year=facts.model_year,
+                detail="The registry shows this vehicle only in part; give the details below",
+            )
         # Echo what the customer asked about when InsurUp leaves it out.
         return facts.model_copy(
             update={
@@ -110,34 +118,35 @@ class VehicleService:
             )
         except NotFound as exc:
             raise VehicleNotFound() from exc
+        except UpstreamRejected as exc:
+            # Another customer's car: the same answer as no car, in our words (no oracle).
+            if exc.status != 403:
+                raise
+            raise VehicleNotFound() from exc
 
     async def create(self, record: SessionRecord, form: VehicleCreate) -> VehicleRead:
-        """Register a vehicle; what the form leaves out comes from the plate lookup."""
+        """Register a vehicle; what the form leaves out comes from the plate lookup (chassis,
+        engine and seats too, unless the registry masked them)."""
         plate, serial = parse_plate(form.plate), parse_serial(form.document_serial)
-        facts = _NO_FACTS
+        wire = LookupWire()
         if None in (
             form.brand_reference,
             form.model_type_reference,
             form.model_year,
             form.fuel_type,
         ):
-            facts = await self._facts_or_none(record, plate, serial) or _NO_FACTS
+            wire = await self._lookup_or_nothing(record, plate, serial)
+        facts = facts_of(wire)
         brand = _pick(form.brand_reference, facts.brand)
         model = _pick(form.model_type_reference, facts.model)
         year = form.model_year or facts.model_year
-        missing = [
-            name
-            for name, value in (
-                ("brandReference", brand),
-                ("modelTypeReference", model),
-                ("modelYear", year),
-            )
-            if value is None
-        ]
         if brand is None or model is None or year is None:
-            raise VehicleDetailsRequired(
-                "The vehicle could not be looked up; give the details named below",
-                errors=[FieldError(field=name, message="is required") for name in missing],
+            await self._details_required(
+                record,
+                brand=brand,
+                model=model,
+                year=year,
+                detail="The vehicle could not be looked up in full; give the details below",
             )
         fuel = form.fuel_type or facts.fuel_type
         vehicle = NewVehicle(
@@ -148,6 +157,9 @@ class VehicleService:
             model_year=year,
             utilization_style=form.utilization_style,
             fuel_type=fuel,
+            chassis=wire.usable_chassis,
+            engine=wire.usable_engine,
+            seat_number=wire.seat_number,
             registration_date=facts.registration_date,
         )
         vehicle_id = await self._insurup.of(record).create_vehicle(
@@ -165,17 +177,62 @@ class VehicleService:
             registration_date=facts.registration_date,
         )
 
-    async def _facts_or_none(
+    async def _lookup_or_nothing(
         self, record: SessionRecord, plate: Plate, serial: DocumentSerial
-    ) -> VehicleFacts | None:
+    ) -> LookupWire:
         try:
-            return facts_of(await self._lookup(record, plate, serial))
+            return await self._lookup(record, plate, serial)
         except GatewayError as exc:
             if exc.status == 401:
                 raise
             # The lookup is a convenience: its failure only means the form must say more.
             log.info("vehicle lookup unavailable", extra={"code": exc.code})
-            return None
+            return LookupWire()
+
+    async def _details_required(
+        self,
+        record: SessionRecord,
+        *,
+        brand: Reference | None,
+        model: Reference | None,
+        year: int | None,
+        detail: str,
+    ) -> NoReturn:
+        """422 naming the missing fields, with what to pick from for each (and what is
+        known, as a single choice, so a form can be prefilled)."""
+        missing = [
+            name
+            for name, value in (
+                ("brandReference", brand),
+                ("modelTypeReference", model),
+                ("modelYear", year),
+            )
+            if value is None
+        ]
+        choices: dict[str, list[Reference]] = {}
+        try:
+            choices["brandReference"] = [brand] if brand else await self.brands(record)
+            if model is not None:
+                choices["modelTypeReference"] = [model]
+            elif brand is not None and year is not None:
+                choices["modelTypeReference"] = await self.models(
+                    record, brand=brand.reference, year=year
+                )
+        except GatewayError as exc:
+            if exc.status == 401:
+                raise
+            log.info("vehicle choices unavailable", extra={"code": exc.code})
+        choices["modelYear"] = _years() if year is None else [_year(year)]
+        raise VehicleDetailsRequired(
+            detail,
+            errors=[FieldError(field=name, message="is required") for name in missing],
+            extras={
+                "choices": {
+                    field: [c.model_dump(by_alias=True) for c in options]
+                    for field, options in choices.items()
+                }
+            },
+        )
 
     async def brands(self, record: SessionRecord) -> list[Reference]:
         async def load() -> list[Reference]:
@@ -198,6 +255,16 @@ def _unique(wires: list[Parameter]) -> list[Reference]:
     for wire in wires:
         seen.setdefault(str(wire.value), wire.text)
     return [Reference(reference=value, name=text) for value, text in seen.items()]
+
+
+def _year(year: int) -> Reference:
+    return Reference(reference=str(year), name=str(year))
+
+
+def _years() -> list[Reference]:
+    """Model years a customer may pick, newest first (next year's models sell from autumn)."""
+    newest = today_in_turkey().year + 1
+    return [_year(year) for year in range(newest, newest - 40, -1)]
 
 
 def _pick(given: str | None, looked_up: Reference | None) -> Reference | None:

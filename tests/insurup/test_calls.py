@@ -133,3 +133,61 @@ async def test_a_401_renews_the_token_once_and_retries_once(
             with pytest.raises(SessionExpired):
                 await calls.json("op", "POST", "/x", auth=credential, json={})
     assert (route.call_count, credential.renewals) == (sent, renewals)
+
+
+@pytest.mark.parametrize("status", [307, 308])
+async def test_a_same_origin_redirect_is_followed_once_with_method_body_and_token(
+    status: int,
+) -> None:
+    """InsurUp's docs say `/api/*` is "routed to root"; if that is an HTTP redirect, the call
+    still works: the same POST, body and token at the new address."""
+    router = respx.MockRouter(base_url=BASE, assert_all_mocked=True)
+    moved = router.post("/api/proposals").mock(
+        return_value=httpx.Response(status, headers={"Location": "/proposals?x=1"})
+    )
+    landed = router.post("/proposals").mock(return_value=httpx.Response(200, json={"id": "p1"}))
+    async with httpx.AsyncClient(
+        base_url=BASE, transport=httpx.MockTransport(router.async_handler)
+    ) as http:
+        answer = await InsurUpCalls(http).json(
+            "op", "POST", "/api/proposals", auth=Renewing({"old"}), json={"a": 1}
+        )
+    assert answer == {"id": "p1"}
+    assert moved.call_count == landed.call_count == 1
+    request = landed.calls.last.request
+    assert request.method == "POST"
+    assert request.content == b'{"a":1}'
+    assert request.headers["authorization"] == "Bearer old"
+    assert request.url.params["x"] == "1"
+
+
+@pytest.mark.parametrize(
+    "location", ["https://elsewhere.example/proposals", "http://insurup.test/proposals"]
+)
+async def test_a_redirect_to_another_origin_is_never_followed(location: str) -> None:
+    router = respx.MockRouter(assert_all_mocked=True)
+    router.post(f"{BASE}/api/proposals").mock(
+        return_value=httpx.Response(308, headers={"Location": location})
+    )
+    elsewhere = router.post(location).mock(return_value=httpx.Response(200, json={}))
+    async with httpx.AsyncClient(
+        base_url=BASE, transport=httpx.MockTransport(router.async_handler)
+    ) as http:
+        with pytest.raises(GatewayError) as refused:
+            await InsurUpCalls(http).json(
+                "op", "POST", "/api/proposals", auth=Renewing({"old"}), json={}
+            )
+    assert refused.value.code == "upstream_error"
+    assert elsewhere.call_count == 0  # the token never left for another host
+
+
+async def test_a_redirect_loop_is_not_followed_twice() -> None:
+    router = respx.MockRouter(base_url=BASE, assert_all_mocked=True)
+    router.get("/api/x").mock(return_value=httpx.Response(308, headers={"Location": "/x"}))
+    again = router.get("/x").mock(return_value=httpx.Response(308, headers={"Location": "/y"}))
+    async with httpx.AsyncClient(
+        base_url=BASE, transport=httpx.MockTransport(router.async_handler)
+    ) as http:
+        with pytest.raises(GatewayError):
+            await InsurUpCalls(http).json("op", "GET", "/api/x")
+    assert again.call_count == 1

@@ -104,3 +104,15 @@ async def test_refresh_5xx_does_not_end_the_session(
     assert answer.status_code == 502
     assert answer.json()["code"] == "upstream_error"
     assert (await client.get("/api/v1/session", headers=bearer(token))).status_code == 200
+
+
+async def test_a_refresh_sends_the_expired_access_token_too(
+    client: httpx.AsyncClient, insurup: FakeInsurUp
+) -> None:
+    """InsurUp's kasko guide sends `Authorization: Bearer <expired token>` with the body;
+    a server that does not need it ignores it, one that needs it would end every session."""
+    token = await sign_in_bearer(client)
+    stale = next(iter(insurup.live_access))
+    insurup.revoke_all_access()
+    assert (await client.get("/api/v1/customer", headers=bearer(token))).status_code == 200
+    assert insurup.refresh_authorizations == [f"Bearer {stale}"]

@@ -4,7 +4,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.validation import normalize_plate, normalize_serial, parse_plate, parse_serial
+from app.validation import (
+    DocumentSerial,
+    normalize_plate,
+    normalize_serial,
+    parse_plate,
+    parse_serial,
+)
 from app.validation.vehicle import PLATE_ERROR_MESSAGE, SERIAL_ERROR_MESSAGE
 
 LETTERS = st.text(alphabet="ABCDEFGHJKLMNOPRSTUVYZ", min_size=1, max_size=3)
@@ -94,9 +100,26 @@ def test_every_serial_form_normalises_to_one_value(code: str, number: str) -> No
 
 
 @pytest.mark.parametrize(
+    ("given", "code", "number"),
+    [
+        ("A/1234567", "A", "1234567"),  # InsurUp's own test serial
+        ("a 1234567", "A", "1234567"),
+        ({"code": "A", "number": "1234567"}, "A", "1234567"),
+        ("AB/123456", "AB", "123456"),
+    ],
+)
+def test_older_one_letter_serials_and_insurups_test_serial_are_accepted(
+    given: object, code: str, number: str
+) -> None:
+    assert parse_serial(given) == DocumentSerial(code=code, number=number)
+
+
+@pytest.mark.parametrize(
     "bad",
     [
-        "A1234567",
+        "1234567A",
+        "ABC12345",
+        "A123456",
         "AB12345",
         "AB1234567",
         "12345678",

@@ -790,6 +790,13 @@ export interface components {
          */
         Problem: {
             /**
+             * Choices
+             * @description With `vehicle_details_required`: values to pick from, per missing field
+             */
+            choices?: {
+                [key: string]: components["schemas"]["ProblemChoice"][];
+            } | null;
+            /**
              * Code
              * @example validation_failed
              */
@@ -798,6 +805,11 @@ export interface components {
             detail: string;
             /** Errors */
             errors?: components["schemas"]["ProblemField"][] | null;
+            /**
+             * Paymentid
+             * @description With `payment_in_progress`: the payment
+             */
+            paymentId?: string | null;
             /** Requestid */
             requestId: string;
             /** Status */
@@ -806,6 +818,13 @@ export interface components {
             title: string;
             /** Type */
             type: string;
+        };
+        /** ProblemChoice */
+        ProblemChoice: {
+            /** Name */
+            name: string;
+            /** Reference */
+            reference: string;
         };
         /** ProblemField */
         ProblemField: {
