@@ -10,7 +10,15 @@ from .enums import ConsentType, CustomerKind
 from .faults import inject_faults
 from .identity import is_valid_tckn, is_valid_vkn
 from .problems import ProblemError, ValidationIssue
-from .state import Customer, PhoneNumber, SandboxState, TokenPair, TokenRejectedError
+from .state import (
+    Customer,
+    PhoneNumber,
+    RefreshRejectedError,
+    SandboxState,
+    ServiceAccount,
+    TokenPair,
+    TokenRejectedError,
+)
 from .validation import (
     DateOnly,
     DigitInt,
@@ -45,6 +53,7 @@ class _LoginBody(WireModel):
     approved_consent_types: list[ConsentType] | None = Field(
         default=None, alias="approvedConsentTypes"
     )
+    """Checked beforehand by `consent_issues` (400, not 422)."""
 
 
 class PersonLoginBody(_LoginBody):
@@ -118,9 +127,41 @@ def _login_number_issues(
     return issues
 
 
+CONSENTS_FIELD = "approvedConsentTypes"
+_CONSENT_VALUES = frozenset(c.value for c in ConsentType)
+
+
+def consent_issues(raw: dict[str, object]) -> list[ValidationIssue]:
+    """`approvedConsentTypes`: null or an array of `KVKK` / `ETK` (400 otherwise)."""
+    value = raw.get(CONSENTS_FIELD)
+    if value is None:
+        return []
+    known = ", ".join(c.value for c in ConsentType)
+    if not isinstance(value, list):
+        return [
+            ValidationIssue(
+                CONSENTS_FIELD,
+                f"'{CONSENTS_FIELD}' must be an array of ConsentType ({known}).",
+                value,
+            )
+        ]
+    return [
+        ValidationIssue(
+            f"{CONSENTS_FIELD}[{index}]",
+            f"'{CONSENTS_FIELD}[{index}]' must be a ConsentType ({known}).",
+            item,
+        )
+        for index, item in enumerate(value)
+        if not (isinstance(item, str) and item in _CONSENT_VALUES)
+    ]
+
+
 def parse_login_body(
     state: SandboxState, raw: dict[str, object]
 ) -> PersonLoginBody | CompanyLoginBody:
+    consents = consent_issues(raw)
+    if consents:
+        raise ProblemError.input_validation(consents, status=400)
     model: type[PersonLoginBody | CompanyLoginBody] = (
         CompanyLoginBody if raw.get("$type") == CustomerKind.COMPANY.value else PersonLoginBody
     )
@@ -141,17 +182,39 @@ def bearer_token(request: Request) -> str | None:
     return token.strip()
 
 
-def authenticate(state: SandboxState, request: Request) -> Customer:
-    """The customer behind `Authorization: Bearer <access token>`, or a 401 problem."""
+def identify(state: SandboxState, request: Request) -> Customer | ServiceAccount:
+    """The customer or service account behind `Authorization: Bearer`, or a 401 problem."""
     token = bearer_token(request)
     if token is None:
         raise ProblemError.unauthorized(
             "A bearer access token is required.", error="invalid_request"
         )
     try:
-        return state.authenticate(token)
+        return state.identify(token)
     except TokenRejectedError as exc:
         raise ProblemError.unauthorized(str(exc)) from None
+
+
+def authenticate(state: SandboxState, request: Request) -> Customer:
+    """The customer behind `Authorization: Bearer <access token>`: a 401 problem without a
+    valid token, 403 for a service-account token (customer-only endpoint)."""
+    principal = identify(state, request)
+    if isinstance(principal, ServiceAccount):
+        raise ProblemError.access_denied(
+            "This endpoint serves customers only; a service-account token cannot call it."
+        )
+    return principal
+
+
+def authenticate_any(
+    state: SandboxState, request: Request, operation: Operation
+) -> Customer | ServiceAccount:
+    """A customer or a service account (agency scope); service calls are counted in
+    `state.service_calls[operation]`."""
+    principal = identify(state, request)
+    if isinstance(principal, ServiceAccount):
+        state.service_calls[operation.value] += 1
+    return principal
 
 
 def _tokens_json(pair: TokenPair) -> dict[str, object]:
@@ -190,6 +253,7 @@ def build_auth_router(state: SandboxState) -> APIRouter:
                 agent_branch_id=body.agent_branch_id,
                 consents=list(body.approved_consent_types or []),
             )
+        state.record_consents(customer.id, body.approved_consent_types or [])
         state.logins[customer.id] += 1
         if state.config.direct_tokens:
             return JSONResponse(_tokens_json(state.issue_tokens(customer.id)))
@@ -226,14 +290,14 @@ def build_auth_router(state: SandboxState) -> APIRouter:
 
     @router.post("/auth/customer/refresh")
     async def refresh(request: Request) -> JSONResponse:
-        # Any Authorization header (even an expired token) is ignored, as section 1.3 asks.
+        # By default any Authorization header (even an expired token) is ignored, as section
+        # 1.3 asks; `refresh_requires_access_token` makes the paired access token mandatory.
         await inject_faults(state, Operation.REFRESH)
         body = parse_body(RefreshBody, await read_json_object(request))
-        pair = state.rotate_refresh_token(body.refresh_token)
-        if pair is None:
-            raise ProblemError.unauthorized(
-                "The refresh token is invalid, expired or already used; log in again."
-            )
+        try:
+            pair = state.rotate_refresh_token(body.refresh_token, bearer_token(request))
+        except RefreshRejectedError as exc:
+            raise ProblemError.unauthorized(str(exc)) from None
         return JSONResponse(_tokens_json(pair))
 
     return router

@@ -170,9 +170,35 @@ def _sorted(cases: list[Case], order: list[Mapping[str, str | None] | None] | No
     return result
 
 
-def _case_item(case: Case, node: FieldNode) -> dict[str, object]:
+ITEM_TYPE_WITHOUT_ID = "CaseListItem"
+"""The item type's name in the variant without `id` (`legacy_cases_id_field=False`)."""
+FIELD_DOES_NOT_EXIST = "HC0020"
+"""Hot Chocolate's validation code for a selected field the type does not have."""
+
+
+def _case_item(state: SandboxState, case: Case, node: FieldNode) -> dict[str, object]:
     scalars = {name: (lambda get=get: get(case)) for name, get in CASE_ITEM_FIELDS.items()}
-    return select_object("Case", node.selections, scalars)
+    type_name = "Case"
+    if not state.config.legacy_cases_id_field:
+        type_name = ITEM_TYPE_WITHOUT_ID
+        del scalars["id"]
+    return select_object(type_name, node.selections, scalars)
+
+
+def validate_cases(state: SandboxState, node: FieldNode) -> None:
+    """The variant without `id` on items: selecting it is a validation error, reported like
+    Hot Chocolate does (HTTP 200, `errors` only, code HC0020)."""
+    if state.config.legacy_cases_id_field:
+        return
+    for items in (s for s in node.selections if s.name == "items"):
+        for selected in items.selections:
+            if selected.name == "id":
+                raise GraphQLError(
+                    f"The field `id` does not exist on the type `{ITEM_TYPE_WITHOUT_ID}`.",
+                    code=FIELD_DOES_NOT_EXIST,
+                    path=[node.response_key],
+                    locations=[] if selected.location is None else [selected.location],
+                )
 
 
 def resolve_cases(
@@ -199,7 +225,7 @@ def resolve_cases(
     page = ordered[skip : skip + take]
 
     def items(items_node: FieldNode) -> list[dict[str, object]]:
-        return [_case_item(case, items_node) for case in page]
+        return [_case_item(state, case, items_node) for case in page]
 
     def page_info(info_node: FieldNode) -> dict[str, object]:
         return select_object(
@@ -219,7 +245,7 @@ def resolve_cases(
     )
 
 
-CASES_ROOT = RootField(Operation.CASES_QUERY, resolve_cases)
+CASES_ROOT = RootField(Operation.CASES_QUERY, resolve_cases, validate_cases)
 
 
 # --- REST: cases:new-sale-opportunity ------------------------------------------------

@@ -11,6 +11,10 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TypeVar
+from urllib.parse import urlsplit
+
+import httpx
 
 
 class Operation(StrEnum):
@@ -44,6 +48,8 @@ class Operation(StrEnum):
     POLICY_DOCUMENT_SEND = "policy_document_send"
     DOCUMENT_DOWNLOAD = "document_download"
     """`GET /sandbox/documents/...pdf`, the file behind a document `url`."""
+    SERVICE_TOKEN = "service_token"  # noqa: S105 - an operation name, not a secret
+    """`POST /connect/token` (service accounts, client credentials)."""
 
 
 ANY_OPERATION = "*"
@@ -57,7 +63,25 @@ DEFAULT_COVERAGE_GROUPS: Mapping[str, str] = {
 }
 """Coverage groups (teminat grupları) the agency has made in its CRM, id -> name."""
 
+DEFAULT_SERVICE_CLIENTS: Mapping[str, str] = {"sa-sandbox": "sandbox-secret"}
+"""Service accounts (client id -> client secret) `POST /connect/token` accepts."""
+
+API_PREFIX_MODES = ("serve", "redirect-308", "redirect-307")
+"""`serve`: `/api/...` and bare paths both answer; `redirect-30x`: `/api/...` redirects."""
+
+
+class WebhookEvent(StrEnum):
+    """The webhook events the sandbox sends (reference 9.2)."""
+
+    PURCHASED = "proposal_premium.purchased"
+    PURCHASE_FAILED = "proposal_premium.purchase_failed"
+    POLICY_CREATED = "policy.created"
+
+
+ALL_WEBHOOK_EVENTS: frozenset[str] = frozenset(event.value for event in WebhookEvent)
+
 _OBJECT_ID = re.compile(r"[0-9a-f]{24}")
+T = TypeVar("T", int, float)
 
 
 class ManualClock:
@@ -92,11 +116,36 @@ class SandboxConfig:
     """HS256 key; None = the per-process random secret."""
     validate_identity_checksums: bool = True
     """Reject TCKN / VKN numbers whose check digits are wrong (422 input-validation)."""
+    refresh_requires_access_token: bool = False
+    """False: `auth/customer/refresh` ignores any `Authorization` header. True: it answers
+    401 unless the request carries `Authorization: Bearer <the access token issued together
+    with that refresh token>` (signature checked, expiry not)."""
+
+    # --- service accounts (reference 9.3) -----------------------------------
+    service_clients: Mapping[str, str] = field(
+        default_factory=lambda: dict(DEFAULT_SERVICE_CLIENTS)
+    )
+    """`client_id -> client_secret` pairs `POST /connect/token` accepts (client credentials)."""
+    service_token_seconds: int = 1800
+    """Lifetime (`expires_in`) of a service-account access token."""
+
+    # --- routing ------------------------------------------------------------
+    api_prefix: str = "serve"
+    """`serve`: REST is served under `/api/...` and bare. `redirect-308` / `redirect-307`:
+    every REST request under `/api/...` answers that status with `Location` = the same path
+    without `/api` (query kept) and an empty body; the bare paths serve. GraphQL
+    (`/graphql`, `/api/graphql`), `/connect/token` and `/sandbox/...` are not affected."""
+    api_redirect_host: str | None = None
+    """With a redirecting `api_prefix`: the origin (`https://elsewhere.example`) the
+    `Location` points at instead of the one the request used."""
 
     # --- GraphQL ----------------------------------------------------------
     graphql_unauthorized_status: int = 200
     """200: GraphQL auth failures are `{"errors": [...UNAUTHORIZED]}` with HTTP 200.
     401: answer with a 401 unauthorized problem instead (DOC-GQL lists 401 too)."""
+    legacy_cases_id_field: bool = True
+    """True: the legacy `cases` items have an `id` field. False: selecting `id` on items is
+    Hot Chocolate's validation error `HC0020` (HTTP 200, `errors` only, no `data`)."""
 
     # --- world ------------------------------------------------------------
     seed_world: bool = True
@@ -125,6 +174,33 @@ class SandboxConfig:
     document_inline: bool = False
     """`GET policies/{id}/document` answers the PDF bytes (`application/pdf`) instead of
     `{"url": ...}` (InsurUp's docs disagree; the gateway must handle both)."""
+    purchase_form_post: bool = False
+    """`purchase/async` for `3d-secure` / `third-party-3d-secure` answers `{redirectUrl,
+    method: "POST", formParameters: {PaReq, MD, TermUrl}}` and the payment page must be
+    reached with a form POST of those fields (a GET answers 405)."""
+
+    # --- vehicle lookup ---------------------------------------------------------
+    lookup_partial_model: bool = False
+    """The external lookup answers `partialModel {brand, type}` (no year) instead of
+    `model {brand, year, type}`."""
+    lookup_masked: bool = False
+    """The external lookup answers `chassis` / `engine` masked (`W***8`) with
+    `chassisIsMasked` / `engineIsMasked` true."""
+
+    # --- webhooks (reference 9.2) -------------------------------------------------
+    webhook_url: str | None = None
+    """Where the sandbox POSTs webhook deliveries; None: no webhooks."""
+    webhook_secret: str | None = None
+    """HMAC-SHA256 key of `x-webhook-signature`; None: the header is left out."""
+    webhook_duplicates: int = 0
+    """Each delivery is sent this many extra times, with the same `x-webhook-delivery`."""
+    webhook_delay_seconds: float = 0.0
+    """Wait (through `sleep`) before the first attempt of a delivery."""
+    webhook_events: AbstractSet[str] = ALL_WEBHOOK_EVENTS
+    """Which events are sent (a subset of `WebhookEvent` values)."""
+    webhook_transport: httpx.AsyncBaseTransport | None = None
+    """Tests: the httpx transport deliveries go through (e.g. `httpx.MockTransport`);
+    None: the network."""
 
     # --- faults -------------------------------------------------------------
     latency_seconds: Mapping[str, float] = field(default_factory=dict)
@@ -162,6 +238,9 @@ class SandboxConfig:
         if not (self.mfa_code.isdigit() and len(self.mfa_code) == 6):
             raise ValueError("mfa_code must be 6 digits")
         self._check_sales_knobs()
+        self._check_service_knobs()
+        self._check_routing_knobs()
+        self._check_webhook_knobs()
 
     def _check_sales_knobs(self) -> None:
         low, high = self.pricing_delay_seconds
@@ -173,6 +252,49 @@ class SandboxConfig:
         bad = sorted(k for k in self.coverage_groups if not _OBJECT_ID.fullmatch(k))
         if bad:
             raise ValueError(f"coverage_groups: ids must be 24 lowercase hex digits: {bad}")
+
+    def _check_service_knobs(self) -> None:
+        if self.service_token_seconds <= 0:
+            raise ValueError("service_token_seconds must be > 0")
+        for client_id, secret in self.service_clients.items():
+            if not client_id or not secret or any(c.isspace() for c in client_id):
+                raise ValueError(
+                    "service_clients: ids and secrets must be non-empty (ids without spaces)"
+                )
+
+    def _check_routing_knobs(self) -> None:
+        if self.api_prefix not in API_PREFIX_MODES:
+            raise ValueError(f"api_prefix must be one of {list(API_PREFIX_MODES)}")
+        if self.api_redirect_host is None:
+            return
+        if self.api_prefix == "serve":
+            raise ValueError("api_redirect_host needs api_prefix redirect-308 or redirect-307")
+        parts = urlsplit(self.api_redirect_host)
+        if (
+            parts.scheme not in ("http", "https")
+            or not parts.netloc
+            or parts.path not in ("", "/")
+            or parts.query
+            or parts.fragment
+        ):
+            raise ValueError("api_redirect_host must be an origin like https://elsewhere.example")
+
+    def _check_webhook_knobs(self) -> None:
+        if self.webhook_url is not None:
+            parts = urlsplit(self.webhook_url)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise ValueError("webhook_url must be an absolute http(s) URL")
+        if self.webhook_secret == "":
+            raise ValueError("webhook_secret must be None or non-empty")
+        if self.webhook_duplicates < 0:
+            raise ValueError("webhook_duplicates must be >= 0")
+        if self.webhook_delay_seconds < 0:
+            raise ValueError("webhook_delay_seconds must be >= 0")
+        unknown = sorted(set(self.webhook_events) - ALL_WEBHOOK_EVENTS)
+        if unknown:
+            raise ValueError(
+                f"webhook_events: unknown event(s) {unknown}; known: {sorted(ALL_WEBHOOK_EVENTS)}"
+            )
 
 
 def _check_operation_keys(name: str, keys: Iterable[str]) -> None:
@@ -191,17 +313,91 @@ def _pairs(text: str) -> dict[str, float]:
     return pairs
 
 
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+def _flag(environ: Mapping[str, str], name: str, default: bool) -> bool:
+    """A boolean variable: 1/true/yes/on or 0/false/no/off; unset or empty = `default`."""
+    raw = environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise ValueError(f"{name} must be true or false, not {environ[name]!r}")
+
+
+def _names(text: str) -> frozenset[str]:
+    return frozenset(p.strip() for p in text.split(",") if p.strip())
+
+
+def _clients(text: str) -> dict[str, str]:
+    """`id:secret,id2:secret2` -> {"id": "secret", "id2": "secret2"}."""
+    clients: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        client_id, colon, secret = part.partition(":")
+        if not colon:
+            raise ValueError(f"SANDBOX_SERVICE_CLIENTS: {part!r} is not id:secret")
+        clients[client_id.strip()] = secret.strip()
+    return clients
+
+
+def _number(environ: Mapping[str, str], name: str, kind: Callable[[str], T], default: T) -> T:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return kind(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, not {raw!r}") from None
+
+
 def config_from_env(environ: Mapping[str, str]) -> SandboxConfig:
-    """Fault knobs for demos from the environment (the separate compose service and the
-    embedded sandbox of `make run` alike), e.g. `SANDBOX_LATENCY_SECONDS=proposal_get=0.5`,
+    """Knobs for demos from the environment (the separate compose service and the embedded
+    sandbox of `make run` alike), e.g. `SANDBOX_LATENCY_SECONDS=proposal_get=0.5`,
     `SANDBOX_ERROR_RATE=purchase=0.2`, `SANDBOX_TIMEOUT=vehicle_lookup`,
-    `SANDBOX_DOCUMENT_INLINE=true`, `SANDBOX_PUBLIC_BASE_URL=http://localhost:8099`. Unset
-    variables keep the defaults."""
-    timeout = {p.strip() for p in environ.get("SANDBOX_TIMEOUT", "").split(",") if p.strip()}
+    `SANDBOX_DOCUMENT_INLINE=true`, `SANDBOX_PUBLIC_BASE_URL=http://localhost:8099`,
+    `SANDBOX_API_PREFIX=redirect-308`, `SANDBOX_WEBHOOK_URL=http://127.0.0.1:8000/hooks`
+    (README.md lists them all). Unset or empty variables keep the defaults."""
+    defaults = SandboxConfig(seed_world=False)
+    clients = environ.get("SANDBOX_SERVICE_CLIENTS", "").strip()
+    events = environ.get("SANDBOX_WEBHOOK_EVENTS", "").strip()
     return SandboxConfig(
         latency_seconds=_pairs(environ.get("SANDBOX_LATENCY_SECONDS", "")),
         error_rate=_pairs(environ.get("SANDBOX_ERROR_RATE", "")),
-        timeout=frozenset(timeout),
-        document_inline=environ.get("SANDBOX_DOCUMENT_INLINE", "").lower() in ("1", "true", "yes"),
+        timeout=_names(environ.get("SANDBOX_TIMEOUT", "")),
+        document_inline=_flag(environ, "SANDBOX_DOCUMENT_INLINE", defaults.document_inline),
         public_base_url=environ.get("SANDBOX_PUBLIC_BASE_URL") or None,
+        refresh_requires_access_token=_flag(
+            environ,
+            "SANDBOX_REFRESH_REQUIRES_ACCESS_TOKEN",
+            defaults.refresh_requires_access_token,
+        ),
+        legacy_cases_id_field=_flag(
+            environ, "SANDBOX_LEGACY_CASES_ID_FIELD", defaults.legacy_cases_id_field
+        ),
+        api_prefix=environ.get("SANDBOX_API_PREFIX", "").strip() or defaults.api_prefix,
+        api_redirect_host=environ.get("SANDBOX_API_REDIRECT_HOST", "").strip() or None,
+        lookup_partial_model=_flag(
+            environ, "SANDBOX_LOOKUP_PARTIAL_MODEL", defaults.lookup_partial_model
+        ),
+        lookup_masked=_flag(environ, "SANDBOX_LOOKUP_MASKED", defaults.lookup_masked),
+        purchase_form_post=_flag(
+            environ, "SANDBOX_PURCHASE_FORM_POST", defaults.purchase_form_post
+        ),
+        service_clients=_clients(clients) if clients else defaults.service_clients,
+        service_token_seconds=_number(
+            environ, "SANDBOX_SERVICE_TOKEN_SECONDS", int, defaults.service_token_seconds
+        ),
+        webhook_url=environ.get("SANDBOX_WEBHOOK_URL", "").strip() or None,
+        webhook_secret=environ.get("SANDBOX_WEBHOOK_SECRET") or None,
+        webhook_duplicates=_number(
+            environ, "SANDBOX_WEBHOOK_DUPLICATES", int, defaults.webhook_duplicates
+        ),
+        webhook_delay_seconds=_number(
+            environ, "SANDBOX_WEBHOOK_DELAY_SECONDS", float, defaults.webhook_delay_seconds
+        ),
+        webhook_events=_names(events) if events else defaults.webhook_events,
     )

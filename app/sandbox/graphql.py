@@ -33,17 +33,35 @@ from .state import Customer, SandboxState
 # --- errors ------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Location:
+    """1-based line and column of a node in the query document."""
+
+    line: int
+    column: int
+
+    def to_json(self) -> dict[str, int]:
+        return {"line": self.line, "column": self.column}
+
+
 class GraphQLError(Exception):
     def __init__(
-        self, message: str, code: str = "BAD_REQUEST", path: Sequence[str | int] | None = None
+        self,
+        message: str,
+        code: str = "BAD_REQUEST",
+        path: Sequence[str | int] | None = None,
+        locations: Sequence[Location] = (),
     ) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
         self.path = list(path) if path else None
+        self.locations = list(locations)
 
     def to_json(self) -> dict[str, object]:
         error: dict[str, object] = {"message": self.message}
+        if self.locations:
+            error["locations"] = [location.to_json() for location in self.locations]
         if self.path:
             error["path"] = self.path
         error["extensions"] = {"code": self.code}
@@ -77,6 +95,8 @@ class FieldNode:
     alias: str | None = None
     arguments: Mapping[str, ValueNode] = field(default_factory=dict)
     selections: tuple["FieldNode", ...] = ()
+    location: Location | None = field(default=None, compare=False)
+    """Where the field (its alias, if any) starts in the document."""
 
     @property
     def response_key(self) -> str:
@@ -151,8 +171,13 @@ def tokenize(source: str) -> list[Token]:
 
 class _Parser:
     def __init__(self, source: str) -> None:
+        self.source = source
         self.tokens = tokenize(source)
         self.index = 0
+
+    def _location(self, position: int) -> Location:
+        line_start = self.source.rfind("\n", 0, position) + 1
+        return Location(self.source.count("\n", 0, position) + 1, position - line_start + 1)
 
     @property
     def current(self) -> Token:
@@ -266,6 +291,7 @@ class _Parser:
         return tuple(selections)
 
     def _field(self) -> FieldNode:
+        location = self._location(self.current.position)
         name = self._name()
         alias = None
         if self._is(":"):
@@ -274,7 +300,7 @@ class _Parser:
         arguments = self._arguments() if self._is("(") else {}
         self._reject_unsupported()
         selections = self._selection_set() if self._is("{") else ()
-        return FieldNode(name, alias, arguments, selections)
+        return FieldNode(name, alias, arguments, selections, location)
 
     def _arguments(self) -> dict[str, ValueNode]:
         self._expect("(")
@@ -562,10 +588,13 @@ def select_object(
 
 @dataclass(frozen=True)
 class RootField:
-    """A supported root query field: its fault/counter operation and resolver."""
+    """A supported root query field: its fault/counter operation, resolver and an optional
+    document validation (run before faults and authentication, like a server's validation
+    phase; it raises GraphQLError)."""
 
     operation: Operation
     resolve: Callable[[SandboxState, Customer, FieldNode, Variables], object]
+    validate: Callable[[SandboxState, FieldNode], None] | None = None
 
 
 def _parse_request(raw: bytes) -> tuple[OperationNode, Mapping[str, Any]]:
@@ -593,6 +622,10 @@ def _parse_request(raw: bytes) -> tuple[OperationNode, Mapping[str, Any]]:
 def build_graphql_router(state: SandboxState, roots: Mapping[str, RootField]) -> APIRouter:
     router = APIRouter(tags=["graphql"])
 
+    def failed(error: GraphQLError) -> JSONResponse:
+        state.graphql_errors[error.code] += 1
+        return errors_response(error)
+
     @router.post("/graphql")
     async def graphql(request: Request) -> JSONResponse:
         try:
@@ -603,9 +636,12 @@ def build_graphql_router(state: SandboxState, roots: Mapping[str, RootField]) ->
                         f"The field '{selection.name}' does not exist on the type Query "
                         f"(the sandbox serves: {', '.join(sorted(roots))})."
                     )
+                root = roots.get(selection.name)
+                if root is not None and root.validate is not None:
+                    root.validate(state, selection)
             variables = Variables(operation, provided)
         except GraphQLError as error:
-            return errors_response(error)
+            return failed(error)
 
         for operation_name in dict.fromkeys(
             roots[s.name].operation for s in operation.selections if s.name in roots
@@ -620,7 +656,8 @@ def build_graphql_router(state: SandboxState, roots: Mapping[str, RootField]) ->
             message = (
                 f"The current user is not authorized to access this resource: {problem.detail}"
             )
-            return errors_response(GraphQLError(message, "UNAUTHORIZED"))
+            code = "FORBIDDEN" if problem.status == 403 else "UNAUTHORIZED"
+            return failed(GraphQLError(message, code))
 
         data: dict[str, object] = {}
         try:
@@ -632,7 +669,7 @@ def build_graphql_router(state: SandboxState, roots: Mapping[str, RootField]) ->
                         state, customer, selection, variables
                     )
         except GraphQLError as error:
-            return errors_response(error)
+            return failed(error)
         return JSONResponse({"data": data})
 
     return router

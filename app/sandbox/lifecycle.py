@@ -7,11 +7,18 @@ advances the clock and the next read sees the new states.
 Product: WAITING -> ACTIVE | FAILED (at `priced_at`); FAILED -> WAITING on retry;
 ACTIVE -> PURCHASING (purchase/async) -> PURCHASED (+ policy) or back to ACTIVE (declined or
 expired payment), `purchase_settle_seconds` after the payment page's decision.
+
+Webhooks (reference 9.2) are emitted where a purchase is applied: `proposal_premium.purchased`
+and `policy.created` when the product becomes PURCHASED, `proposal_premium.purchase_failed`
+when it goes back to ACTIVE (declined or expired). With webhooks on, `wake_at` also applies
+time-driven transitions when they are due, so the webhooks go out even if nobody reads.
 """
 
 import datetime as dt
+from typing import Any
 
-from .enums import ProposalProductState, ProposalState
+from .config import WebhookEvent
+from .enums import ProductBranch, ProposalProductState, ProposalState
 from .pricing import pricing_delay
 from .records import (
     PaymentDecision,
@@ -46,6 +53,11 @@ def settle(state: SandboxState) -> None:
             _settle_product(state, product, now)
 
 
+def wake_at(state: SandboxState, at: float) -> None:
+    """With webhooks on: `settle` again when `at` (epoch seconds, `config.now`) is due."""
+    state.webhooks.wake_after(at - state.now(), lambda: settle(state))
+
+
 def _settle_product(state: SandboxState, product: ProposalProduct, now: float) -> None:
     if product.state is ProposalProductState.WAITING and now >= product.priced_at:
         if product.outcome is PricingOutcome.ACTIVE:
@@ -72,8 +84,67 @@ def _settle_product(state: SandboxState, product: ProposalProduct, now: float) -
         session.policy_id = policy.id
         product.policy_id = policy.id
         product.state = ProposalProductState.PURCHASED
+        state.webhooks.emit(WebhookEvent.PURCHASED, _purchased_payload(policy))
+        state.webhooks.emit(WebhookEvent.POLICY_CREATED, _policy_created_payload(state, policy))
     else:
+        # InsurUp's docs are silent on the state after a failed payment: ACTIVE again, so
+        # the customer can retry; the purchase_failed webhook is the signal.
         product.state = ProposalProductState.ACTIVE
+        state.webhooks.emit(
+            WebhookEvent.PURCHASE_FAILED, _purchase_failed_payload(product, session)
+        )
+
+
+def _purchased_payload(policy: Policy) -> dict[str, Any]:
+    return {
+        "proposalId": policy.proposal_id,
+        "policyId": policy.id,
+        "productId": policy.insurer.product_id,
+        "installmentNumber": policy.installment_number,
+        "paymentType": policy.payment_method.payment_option.value,
+        "policyStartDate": policy.start_date,
+        "policyEndDate": policy.end_date,
+    }
+
+
+def _purchase_failed_payload(product: ProposalProduct, session: PaymentSession) -> dict[str, Any]:
+    return {
+        "proposalId": product.proposal_id,
+        "productId": product.insurer.product_id,
+        "installmentNumber": session.installment_number,
+        "paymentType": session.method.payment_option.value,
+        "failureReason": session.failure_reason,
+    }
+
+
+def _policy_created_payload(state: SandboxState, policy: Policy) -> dict[str, Any]:
+    insurer = policy.insurer
+    origin = state.config.public_base_url
+    return {
+        "policyId": policy.id,
+        "proposalId": policy.proposal_id,
+        "productId": insurer.product_id,
+        "installmentNumber": policy.installment_number,
+        "paymentType": policy.payment_method.payment_option.value,
+        "insuranceCompany": {
+            "id": insurer.id,
+            "name": insurer.name,
+            "logo": None if origin is None else origin.rstrip("/") + insurer.logo_path(),
+            "enabled": True,
+            "supportedPaymentOptions": [option.value for option in insurer.payment_options],
+        },
+        "startDate": policy.start_date,
+        "endDate": policy.end_date,
+        "renewalNumber": 0,
+        "productBranch": ProductBranch.KASKO.value,
+        "insurerCustomerId": policy.customer_id,
+        "insuredCustomerId": policy.insured_customer_id,
+        "fromPolicyTransfer": False,
+        "grossPremium": policy.premium.gross_premium,
+        "netPremium": policy.premium.net_premium,
+        "channel": policy.channel.value,
+        "insuranceCompanyPolicyNo": policy.number,
+    }
 
 
 def _decide(
@@ -94,6 +165,8 @@ def decide_payment(
         session.failure_reason = reason
         state.payment_outcomes[decision.value] += 1
         _settle_product(state, state.products[session.product_id], now)
+        if not session.settled and session.settles_at is not None:
+            wake_at(state, session.settles_at)
 
 
 def _issue_policy(

@@ -4,6 +4,8 @@ The brand, model, year and fuel of a plate come from a hash of the plate over th
 catalogue, so every plate always gives the same car. A few plates are special:
 
 - `34ABC123` (the demo plate, serial `AB123456`): RENAULT CLIO 1.0 TCe Joy, 2021, GASOLINE;
+- `06ABC123` (serial `A1234567`, InsurUp's own test serial `A/1234567`): TOYOTA COROLLA 1.5
+  Dream, 2022, GASOLINE;
 - `35KLM789`: FIAT EGEA 1.3 Multijet Easy, 2019, DIESEL (the seeded vehicle of Mehmet Demir);
 - any plate whose code ends in `000`: unknown to Tramer (404 resource-not-found);
 - `06ZZ999`: the lookup service fails (500 upstream-service).
@@ -63,19 +65,31 @@ class VehicleFacts:
     def price(self) -> int:
         return self.model.market_value(self.year)
 
-    def to_json(self) -> dict[str, object]:
-        """`ExternalLookupVehicleResult`: `fuelType` bare, `chassis` / `engine` plain."""
-        return {
+    def to_json(self, *, partial_model: bool = False, masked: bool = False) -> dict[str, object]:
+        """`ExternalLookupVehicleResult`: `fuelType` bare, `chassis` / `engine` plain with
+        `chassisIsMasked` / `engineIsMasked`. `partial_model`: `partialModel {brand, type}`
+        (no year) instead of `model`; `masked`: chassis and engine masked (`W***8`)."""
+        body: dict[str, object] = {
             "registrationDate": self.registration_date,
             "plate": {"city": self.city, "code": self.code},
             "documentSerial": {"code": self.serial_code, "number": self.serial_number},
-            "model": {
+        }
+        if partial_model:
+            body["partialModel"] = {
+                "brand": self.model.brand.to_json(),
+                "type": self.model.to_json(),
+            }
+        else:
+            body["model"] = {
                 "brand": self.model.brand.to_json(),
                 "year": self.year,
                 "type": self.model.to_json(),
-            },
-            "chassis": self.chassis,
-            "engine": self.engine,
+            }
+        return body | {
+            "chassis": mask(self.chassis) if masked else self.chassis,
+            "chassisIsMasked": masked,
+            "engine": mask(self.engine) if masked else self.engine,
+            "engineIsMasked": masked,
             "fuelType": self.model.fuel.value,
             "utilizationStyle": VehicleUtilizationStyle.PRIVATE_CAR.value,
             "seatNumber": self.model.seats,
@@ -84,6 +98,11 @@ class VehicleFacts:
             "kaskoOldPolicy": None,
             "trafikOldPolicy": None,
         }
+
+
+def mask(value: str) -> str:
+    """InsurUp's masking (`W***8`): the first and the last character around three stars."""
+    return f"{value[0]}***{value[-1]}"
 
 
 @dataclass(frozen=True)
@@ -97,6 +116,7 @@ class _Fixed:
 _FIXED_PLATES = {
     (34, "ABC123"): _Fixed("052101", 2021, "2021-03-15", ("AB", "123456")),
     (35, "KLM789"): _Fixed("020301", 2019, "2019-06-20", ("KL", "654321")),
+    (6, "ABC123"): _Fixed("061201", 2022, "2022-09-01", ("A", "1234567")),
 }
 
 

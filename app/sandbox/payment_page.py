@@ -11,6 +11,11 @@ whatever happened): the gateway must re-read the product instead of trusting the
 - Decline: the product goes back to ACTIVE; the failure stays on the payment session.
 - `callback-without-purchase`: straight to the callback, nothing changes (PURCHASING).
 - A decided or expired session: the form endpoints repeat the redirect and change nothing.
+
+With `purchase_form_post` the card methods hand the browser over with an auto-posted form
+(3-D Secure style): `POST /sandbox/pay/{id}` with `PaReq`, `MD`, `TermUrl`
+(application/x-www-form-urlencoded) renders the page; a GET answers 405. Sessions started
+without a `PaReq` (the default, and `insurance-company-redirect` always) are GET-only.
 """
 
 import hashlib
@@ -23,7 +28,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from .enums import AsyncPaymentType
 from .lifecycle import decide_payment, settle
 from .pricing import turkish_amount
-from .problems import ProblemError
+from .problems import ProblemError, ProblemType, ValidationIssue
 from .records import PaymentDecision, PaymentSession
 from .routing import base_url
 from .state import SandboxState
@@ -63,12 +68,37 @@ def misleading_callback(session: PaymentSession) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
 
 
-async def _form_field(request: Request, name: str) -> str | None:
+async def _form(request: Request) -> dict[str, str]:
+    """The urlencoded form fields (first value of each); {} for any other body."""
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != "application/x-www-form-urlencoded":
-        return None
-    values = parse_qs((await request.body()).decode("utf-8", "replace")).get(name)
-    return values[0] if values else None
+        return {}
+    fields = parse_qs((await request.body()).decode("utf-8", "replace"), keep_blank_values=True)
+    return {name: values[0] for name, values in fields.items()}
+
+
+def _method_not_allowed(request: Request, allowed: str, detail: str) -> ProblemError:
+    return ProblemError(
+        status=405,
+        type_=ProblemType.METHOD_NOT_ALLOWED,
+        title="Method Not Allowed",
+        detail=f"{request.method} is not allowed on {request.url.path}: {detail}",
+        headers={"Allow": allowed},
+    )
+
+
+def _hand_off_issues(session: PaymentSession, form: dict[str, str]) -> list[ValidationIssue]:
+    """The form POST must carry the `formParameters` of `purchase/async` unchanged."""
+    expected = {"PaReq": session.pa_req, "MD": session.id, "TermUrl": session.callback_url}
+    return [
+        ValidationIssue(
+            name,
+            f"'{name}' is missing or is not the value purchase/async handed out.",
+            None if name == "PaReq" else form.get(name),
+        )
+        for name, value in expected.items()
+        if form.get(name) != value
+    ]
 
 
 def _page(state: SandboxState, session: PaymentSession, origin: str) -> str:
@@ -148,12 +178,30 @@ def build_payment_page_router(state: SandboxState) -> APIRouter:
     @router.get("/sandbox/pay/{session_id}")
     async def payment_page(session_id: str, request: Request) -> HTMLResponse:
         with state.lock:
-            page = _page(state, session_of(session_id), base_url(request))
+            session = session_of(session_id)
+            if session.pa_req is not None:
+                raise _method_not_allowed(
+                    request, "POST", "post the formParameters of purchase/async here."
+                )
+            page = _page(state, session, base_url(request))
+        return HTMLResponse(page, headers={"Cache-Control": "no-store"})
+
+    @router.post("/sandbox/pay/{session_id}")
+    async def payment_page_form_post(session_id: str, request: Request) -> HTMLResponse:
+        form = await _form(request)
+        with state.lock:
+            session = session_of(session_id)
+            if session.pa_req is None:
+                raise _method_not_allowed(request, "GET", "this payment page is opened with GET.")
+            issues = _hand_off_issues(session, form)
+            if issues:
+                raise ProblemError.input_validation(issues, status=400)
+            page = _page(state, session, base_url(request))
         return HTMLResponse(page, headers={"Cache-Control": "no-store"})
 
     @router.post("/sandbox/pay/{session_id}/approve")
     async def approve(session_id: str, request: Request) -> RedirectResponse:
-        sms_code = await _form_field(request, "smsCode")
+        sms_code = (await _form(request)).get("smsCode")
         with state.lock:
             session = session_of(session_id)
             if state.config.callback_without_purchase:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
-from .auth import PhoneNumberBody, authenticate
+from .auth import PhoneNumberBody, authenticate, authenticate_any
 from .config import Operation
 from .customers import SANDBOX_USER
 from .documents import policy_pdf
@@ -18,7 +18,7 @@ from .lifecycle import settle, turkish_date
 from .problems import ProblemError, ValidationIssue
 from .records import Policy
 from .routing import base_url, body_must_repeat_path, require_own, require_self
-from .state import Customer, SandboxState, iso_datetime
+from .state import Customer, SandboxState, ServiceAccount, iso_datetime
 from .validation import Guid, WireModel, parse_body, read_json_object
 
 _EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -97,7 +97,7 @@ def policy_document_url(origin: str, policy_id: str) -> str:
     return f"{origin}/sandbox/documents/{policy_id}.pdf"
 
 
-def _own_policy(state: SandboxState, policy_id: str, customer: Customer) -> Policy:
+def _own_policy(state: SandboxState, policy_id: str, customer: Customer | ServiceAccount) -> Policy:
     settle(state)
     found = state.policies.get(policy_id.lower())
     return require_own(found, lambda p: p.customer_id, customer, "Policy")
@@ -141,7 +141,7 @@ def build_policies_router(state: SandboxState) -> APIRouter:
     @router.get("/policies/{policy_id}")
     async def get_policy(policy_id: str, request: Request) -> JSONResponse:
         await inject_faults(state, Operation.POLICY_GET)
-        customer = authenticate(state, request)
+        customer = authenticate_any(state, request, Operation.POLICY_GET)
         with state.lock:
             return JSONResponse(policy_json(state, _own_policy(state, policy_id, customer)))
 

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BeforeValidator, Field
 
-from .auth import authenticate
+from .auth import authenticate, authenticate_any
 from .catalogue import INSURERS
 from .config import Operation
 from .coverage import group_coverage
@@ -31,7 +31,7 @@ from .problems import ProblemError, ValidationIssue
 from .records import PricingOutcome, Proposal, ProposalProduct, Vehicle
 from .routing import base_url, require_own, require_self
 from .snapshots import kasko_snapshot
-from .state import Customer, SandboxState, iso_datetime
+from .state import Customer, SandboxState, ServiceAccount, iso_datetime
 from .validation import (
     DateOnly,
     Guid,
@@ -159,8 +159,11 @@ def proposal_json(proposal: Proposal, origin: str) -> dict[str, object]:
 # --- reading ----------------------------------------------------------------------------
 
 
-def own_proposal(state: SandboxState, proposal_id: str, customer: Customer) -> Proposal:
-    """Settle due transitions, then the customer's proposal (404 unknown / 403 foreign)."""
+def own_proposal(
+    state: SandboxState, proposal_id: str, customer: Customer | ServiceAccount
+) -> Proposal:
+    """Settle due transitions, then the customer's proposal (404 unknown / 403 foreign; a
+    service account reaches every proposal)."""
     settle(state)
     found = state.proposals.get(proposal_id.lower())
     return require_own(found, lambda p: p.insurer_customer_id, customer, "Proposal")
@@ -314,7 +317,7 @@ def build_proposals_router(state: SandboxState) -> APIRouter:
     @router.get("/proposals/{proposal_id}")
     async def get_proposal(proposal_id: str, request: Request) -> JSONResponse:
         await inject_faults(state, Operation.PROPOSAL_GET)
-        customer = authenticate(state, request)
+        customer = authenticate_any(state, request, Operation.PROPOSAL_GET)
         with state.lock:
             proposal = own_proposal(state, proposal_id, customer)
             return JSONResponse(proposal_json(proposal, base_url(request)))

@@ -6,6 +6,7 @@ dropped: the payment session keeps the last four digits only, and problem detail
 echo card data (`attemptedValue` is blanked for every card property).
 """
 
+import base64
 import datetime as dt
 import re
 import secrets
@@ -20,7 +21,7 @@ from .auth import authenticate
 from .config import Operation
 from .enums import AsyncPaymentType, ProductType, ProposalProductState
 from .faults import inject_faults
-from .lifecycle import turkish_date
+from .lifecycle import turkish_date, wake_at
 from .problems import ProblemError, ValidationIssue
 from .proposals import own_product, own_proposal
 from .records import PaymentSession
@@ -70,6 +71,12 @@ class CardPurchaseBody(_PurchaseBody):
 
 class RedirectPurchaseBody(_PurchaseBody):
     type: Literal["insurance-company-redirect"] = Field(alias="$type")
+
+
+def new_pa_req() -> str:
+    """An opaque 3-D Secure `PaReq`: standard base64 that always contains `+`, `/` and `=`,
+    so a client that forgets to form-encode it breaks visibly."""
+    return base64.b64encode(b"\xfb\xff\xbf" + secrets.token_bytes(44)).decode("ascii")
 
 
 def luhn_valid(number: str) -> bool:
@@ -207,6 +214,7 @@ def build_purchase_router(state: SandboxState) -> APIRouter:
                     f"The product offers no {body.installment_number}-installment premium.",
                 )
             card = body.card if isinstance(body, CardPurchaseBody) else None
+            form_post = state.config.purchase_form_post and method.needs_card
             session = state.add_payment_session(
                 PaymentSession(
                     id=secrets.token_hex(16),
@@ -220,12 +228,22 @@ def build_purchase_router(state: SandboxState) -> APIRouter:
                     expires_at=now + state.config.payment_session_seconds,
                     card_last4=None if card is None else card.number[-4:],
                     card_declines=card is not None and card.number == DECLINING_CARD,
+                    pa_req=new_pa_req() if form_post else None,
                 )
             )
             product.state = ProposalProductState.PURCHASING
             product.payment_session_id = session.id
             state.purchase_starts[product.id] += 1
+            wake_at(state, session.expires_at)
         public = (state.config.public_base_url or base_url(request)).rstrip("/")
-        return JSONResponse({"redirectUrl": f"{public}/sandbox/pay/{session.id}"})
+        answer: dict[str, object] = {"redirectUrl": f"{public}/sandbox/pay/{session.id}"}
+        if session.pa_req is not None:
+            answer["method"] = "POST"
+            answer["formParameters"] = {
+                "PaReq": session.pa_req,
+                "MD": session.id,
+                "TermUrl": session.callback_url,
+            }
+        return JSONResponse(answer)
 
     return router

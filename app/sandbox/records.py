@@ -175,6 +175,9 @@ class PaymentSession:
     settled: bool = False
     failure_reason: str | None = None
     policy_id: str | None = None
+    pa_req: str | None = None
+    """`purchase_form_post`: the opaque `PaReq` the page must be POSTed with (None: the page
+    is reached with a GET)."""
 
 
 @dataclass

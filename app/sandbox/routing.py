@@ -6,7 +6,7 @@ from typing import Any, TypeVar
 from fastapi import Request
 
 from .problems import ProblemError, ValidationIssue
-from .state import Customer
+from .state import Customer, ServiceAccount
 
 T = TypeVar("T")
 
@@ -20,12 +20,16 @@ def base_url(request: Request) -> str:
 
 
 def require_own(
-    resource: T | None, owner_of: Callable[[T], str], customer: Customer, what: str
+    resource: T | None,
+    owner_of: Callable[[T], str],
+    customer: Customer | ServiceAccount,
+    what: str,
 ) -> T:
-    """404 if the resource does not exist, 403 if it belongs to another customer."""
+    """404 if the resource does not exist, 403 if it belongs to another customer (a service
+    account has agency scope: it reaches every customer's resources)."""
     if resource is None:
         raise ProblemError.not_found(f"{what} was not found.", codes=[_code(what)])
-    if owner_of(resource) != customer.id:
+    if isinstance(customer, Customer) and owner_of(resource) != customer.id:
         raise ProblemError.access_denied(f"{what} belongs to another customer.")
     return resource
 

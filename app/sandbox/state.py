@@ -12,8 +12,10 @@ import os
 import random
 import threading
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from .config import SandboxConfig
 from .enums import (
@@ -31,6 +33,10 @@ from .enums import (
 from .identity import customer_id_for, fake_company_title, fake_full_name
 from .records import PaymentSession, Policy, Proposal, ProposalProduct, Vehicle
 from .tokens import PROCESS_SECRET, decode_jwt, encode_jwt, opaque_token
+from .webhooks import WebhookAttempt, WebhookDispatcher
+
+SERVICE_SCOPE = "core-api"
+"""The one scope service accounts ask for (reference 9.3)."""
 
 
 def iso_datetime(epoch: float) -> str:
@@ -97,6 +103,18 @@ class Grant:
     key: str
     customer_id: str
     expires_at: float
+    paired_jti: str | None = None
+    """Refresh tokens: the `jti` of the access token issued together with it."""
+
+
+@dataclass(frozen=True)
+class ServiceAccount:
+    """The caller behind a service-account (client credentials) access token: agency
+    scope, any customer's data, no customer of its own."""
+
+    client_id: str
+    jti: str
+    expires_at: float
 
 
 @dataclass(frozen=True)
@@ -136,6 +154,10 @@ class TokenRejectedError(Exception):
     """An access token that is malformed, forged, unknown or expired."""
 
 
+class RefreshRejectedError(Exception):
+    """A refresh call that must be refused (401); the message says why."""
+
+
 class SandboxState:
     def __init__(self, config: SandboxConfig) -> None:
         self.config = config
@@ -155,6 +177,23 @@ class SandboxState:
         """Customer id -> successful login-or-register calls."""
         self.case_creations: Counter[str] = Counter()
         """Customer id -> cases created through `cases:new-sale-opportunity`."""
+        self.consents: dict[str, set[str]] = {}
+        """Customer id -> consent types (`KVKK`, `ETK`) approved through login-or-register
+        (union over the customer's logins; an entry exists after any successful login)."""
+        self.graphql_errors: Counter[str] = Counter()
+        """GraphQL `extensions.code` (`BAD_REQUEST`, `UNAUTHORIZED`, `FORBIDDEN`, `HC0020`)
+        -> error answers."""
+        self.redirects: Counter[str] = Counter()
+        """Requested path (`/api/customers/me`, no query) -> `/api` redirects answered."""
+        self.service_tokens_issued: Counter[str] = Counter()
+        """Service-account client id -> access tokens issued by `POST /connect/token`."""
+        self.service_calls: Counter[str] = Counter()
+        """Operation -> calls authenticated with a service-account token (`calls` counts
+        them too)."""
+        self.webhook_deliveries: list[WebhookAttempt] = []
+        """Every webhook POST attempt, in order (see webhooks.py)."""
+        self.webhooks = WebhookDispatcher(config, self.webhook_deliveries)
+        """`await state.webhooks.drain()` waits for the queued deliveries."""
 
         # sales slices (records.py); read them under `state.lock`
         self.vehicles: dict[str, Vehicle] = {}
@@ -190,6 +229,7 @@ class SandboxState:
         self._mfa: dict[str, Grant] = {}
         self._refresh: dict[str, Grant] = {}
         self._access: dict[str, Grant] = {}
+        self._service: dict[str, ServiceAccount] = {}
         self._case_seq = itertools.count(120)
         self._policy_seq = itertools.count(123)
         self._object_id_seq = itertools.count(int.from_bytes(os.urandom(3), "big"))
@@ -257,6 +297,17 @@ class SandboxState:
             self._by_identity[(kind, number)] = customer.id
             return customer
 
+    def record_consents(self, customer_id: str, consents: Iterable[ConsentType]) -> None:
+        """Consents approved at a login: added to `consents[customer_id]` and to the
+        customer's `consents` (shown by `customers/me`); nothing is ever withdrawn here."""
+        with self._lock:
+            approved = self.consents.setdefault(customer_id, set())
+            customer = self.customers[customer_id]
+            for consent in consents:
+                approved.add(consent.value)
+                if consent not in customer.consents:
+                    customer.consents.append(consent)
+
     # --- tokens ----------------------------------------------------------------
 
     def issue_mfa_token(self, customer_id: str) -> Grant:
@@ -308,6 +359,7 @@ class SandboxState:
                 key=opaque_token("rt"),
                 customer_id=customer_id,
                 expires_at=self.now() + self.config.refresh_token_seconds,
+                paired_jti=jti,
             )
             self._refresh[refresh.key] = refresh
             return TokenPair(
@@ -317,19 +369,54 @@ class SandboxState:
                 expires_in=lifetime,
             )
 
-    def rotate_refresh_token(self, token: str) -> TokenPair | None:
-        """Burn `token` and issue a new pair; None if unknown, used or expired."""
+    def rotate_refresh_token(self, token: str, access_token: str | None = None) -> TokenPair:
+        """Burn `token` and issue a new pair. RefreshRejectedError if it is unknown, used or
+        expired, or (with `refresh_requires_access_token`) `access_token` is not the validly
+        signed access token issued together with it (an expired one is fine); a refusal for
+        the missing or wrong access token leaves the refresh token usable."""
         with self._lock:
-            grant = self._refresh.pop(token, None)
+            grant = self._refresh.get(token)
             if grant is None or grant.expires_at <= self.now():
-                return None
+                raise RefreshRejectedError(
+                    "The refresh token is invalid, expired or already used; log in again."
+                )
+            if self.config.refresh_requires_access_token:
+                self._check_paired_access_token(grant, access_token)
+            del self._refresh[token]
             return self.issue_tokens(grant.customer_id)
 
-    def authenticate(self, access_token: str) -> Customer:
-        """The customer of a valid access token; raises TokenRejectedError otherwise."""
+    def _check_paired_access_token(self, grant: Grant, access_token: str | None) -> None:
+        if access_token is None:
+            raise RefreshRejectedError(
+                "A bearer access token (the one issued with this refresh token) is required."
+            )
+        claims = decode_jwt(access_token, self.secret)
+        if claims is None:
+            raise RefreshRejectedError("The access token is malformed or its signature is invalid.")
+        if claims.get("jti") != grant.paired_jti or claims.get("sub") != grant.customer_id:
+            raise RefreshRejectedError(
+                "The access token was not issued together with this refresh token."
+            )
+
+    def identify(self, access_token: str) -> Customer | ServiceAccount:
+        """The customer or service account behind a valid access token; raises
+        TokenRejectedError otherwise."""
         claims = decode_jwt(access_token, self.secret)
         if claims is None:
             raise TokenRejectedError("The access token is malformed or its signature is invalid.")
+        if "client_id" in claims:
+            return self._service_account(claims)
+        return self._customer_of(claims)
+
+    def authenticate(self, access_token: str) -> Customer:
+        """The customer of a valid customer access token; raises TokenRejectedError otherwise
+        (for a service-account token too)."""
+        principal = self.identify(access_token)
+        if isinstance(principal, ServiceAccount):
+            raise TokenRejectedError("A service-account token is not a customer token.")
+        return principal
+
+    def _customer_of(self, claims: dict[str, Any]) -> Customer:
         with self._lock:
             grant = self._access.get(str(claims.get("jti")))
             if grant is None or grant.customer_id != claims.get("sub"):
@@ -341,6 +428,39 @@ class SandboxState:
             if customer is None:
                 raise TokenRejectedError("The access token's customer no longer exists.")
             return customer
+
+    def _service_account(self, claims: dict[str, Any]) -> ServiceAccount:
+        with self._lock:
+            account = self._service.get(str(claims.get("jti")))
+            if account is None or account.client_id != claims.get("client_id"):
+                raise TokenRejectedError("The access token is unknown.")
+            if account.expires_at <= self.now():
+                expired = iso_datetime(account.expires_at)
+                raise TokenRejectedError(f"The access token expired at {expired}.")
+            if account.client_id not in self.config.service_clients:
+                raise TokenRejectedError("The service account no longer exists.")
+            return account
+
+    def issue_service_token(self, client_id: str) -> str:
+        """A client-credentials access token (an HS256 JWT) for a configured service account."""
+        with self._lock:
+            self._prune()
+            issued_at = int(self.now())
+            lifetime = self.config.service_token_seconds
+            jti = opaque_token("jti")
+            claims = {
+                "iss": "https://auth.insurup.com",
+                "sub": client_id,
+                "client_id": client_id,
+                "scope": SERVICE_SCOPE,
+                "iat": issued_at,
+                "nbf": issued_at,
+                "exp": issued_at + lifetime,
+                "jti": jti,
+            }
+            self._service[jti] = ServiceAccount(client_id, jti, float(issued_at + lifetime))
+            self.service_tokens_issued[client_id] += 1
+            return encode_jwt(claims, self.secret)
 
     def revoke_tokens(self, customer_id: str) -> None:
         """Test helper: invalidate every token of a customer (like a server-side logout)."""
@@ -354,6 +474,8 @@ class SandboxState:
         for store in (self._mfa, self._refresh, self._access):
             for key in [k for k, g in store.items() if g.expires_at <= now]:
                 del store[key]
+        for key in [k for k, a in self._service.items() if a.expires_at <= now]:
+            del self._service[key]
 
     # --- cases -------------------------------------------------------------------
 

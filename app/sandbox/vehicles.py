@@ -53,6 +53,10 @@ class FuelBody(WireModel):
 
 
 class DocumentSerialBody(WireModel):
+    """The registration (ruhsat) serial: InsurUp documents `AB` / `123456` (2 letters, 6
+    digits) and uses `A/1234567` (1 letter, 7 digits) as its test serial; 1-3 letters and
+    5-8 digits are accepted."""
+
     code: str = Field(strict=True, pattern=r"^[A-Z]{1,3}$")
     number: str = Field(strict=True, pattern=r"^[0-9]{5,8}$")
 
@@ -185,9 +189,23 @@ def _catalogue_issues(body: CreateVehicleBody) -> list[ValidationIssue]:
     return issues
 
 
+def _masked_issues(body: CreateVehicleBody) -> list[ValidationIssue]:
+    """A masked lookup value (`W***8`, `chassisIsMasked`) must not be stored (InsurUp/docs:
+    "bu maskeli değeri kaydetmeyin"); the sandbox refuses it."""
+    return [
+        ValidationIssue(
+            name,
+            f"'{name}' looks masked ('*'); send the real value or leave it out.",
+            value,
+        )
+        for name, value in (("chassis", body.chassis), ("engine", body.engine))
+        if value is not None and "*" in value
+    ]
+
+
 def _new_vehicle(state: SandboxState, customer_id: str, body: CreateVehicleBody) -> Vehicle:
     code = _plate_code(body.plate, required=False)
-    issues = _catalogue_issues(body)
+    issues = _masked_issues(body) + _catalogue_issues(body)
     if issues:
         raise ProblemError.input_validation(issues)
     model = model_by_reference(body.model_type_reference or "")
@@ -309,6 +327,9 @@ def build_vehicles_router(state: SandboxState) -> APIRouter:
                 f"No vehicle is registered with the plate {plate}.", codes=["VEHICLE_NOT_FOUND"]
             )
         facts = vehicle_facts(body.plate.city, code)
-        return JSONResponse(facts.to_json())
+        config = state.config
+        return JSONResponse(
+            facts.to_json(partial_model=config.lookup_partial_model, masked=config.lookup_masked)
+        )
 
     return router

@@ -69,10 +69,21 @@ class Sandbox:
 
     async def tokens(self, identity: str = DEMO_TCKN, **overrides: Any) -> dict[str, Any]:
         """Log in (MFA variant) and verify: `{accessToken, refreshToken, customerId}`."""
-        login = await self.client.post(LOGIN, json=login_body(identity, **overrides))
+        return await self._tokens(LOGIN, VERIFY, identity, overrides)
+
+    async def tokens_bare(self, identity: str = DEMO_TCKN, **overrides: Any) -> dict[str, Any]:
+        """`tokens` through the paths without `/api` (they serve whatever `api_prefix` says)."""
+        return await self._tokens(
+            LOGIN.removeprefix("/api"), VERIFY.removeprefix("/api"), identity, overrides
+        )
+
+    async def _tokens(
+        self, login_path: str, verify_path: str, identity: str, overrides: dict[str, Any]
+    ) -> dict[str, Any]:
+        login = await self.client.post(login_path, json=login_body(identity, **overrides))
         assert login.status_code == 200, login.text
         verify = await self.client.post(
-            VERIFY, json={"token": login.json()["token"], "code": "123456"}
+            verify_path, json={"token": login.json()["token"], "code": "123456"}
         )
         assert verify.status_code == 200, verify.text
         tokens: dict[str, Any] = verify.json()
@@ -104,7 +115,9 @@ async def make_sandbox() -> AsyncIterator[SandboxFactory]:
             client = await stack.enter_async_context(
                 httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL)
             )
-            return Sandbox(client, get_sandbox_state(app), clock)
+            state = get_sandbox_state(app)
+            stack.push_async_callback(state.webhooks.aclose)  # no wake-up outlives the test
+            return Sandbox(client, state, clock)
 
         yield factory
 
