@@ -1,12 +1,41 @@
-"""Opening Redis, or the embedded in-process stand-in behind `memory://`."""
+"""Opening Redis (one node, Sentinel or Cluster), or the embedded in-process stand-in behind
+`memory://`, and checking at start-up that it keeps what the gateway writes.
 
+Every form waits, boundedly, for a free connection instead of failing a burst: a request finds
+the pool busy, queues for at most `BFF_REDIS_POOL_WAIT_SECONDS`, and only a real failure (or
+that wait running out) becomes `503 store_unavailable`.
+
+URL forms (those of the `limits` library):
+  redis://[user:password@]host:port/db     rediss:// for TLS, unix:///path?db=0
+  redis+cluster://[user:password@]host:port[,host:port...]             rediss+cluster:// (TLS)
+  redis+sentinel://[user:password@]host:port[,host:port...]/service    rediss+sentinel:// (TLS)
+"""
+
+import asyncio
 import functools
 import logging
-from collections.abc import Awaitable, Callable
-from typing import ParamSpec, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from typing import Any, Literal, ParamSpec, TypeVar, cast
+from urllib.parse import unquote, urlsplit
 
 import redis.asyncio as aioredis
-from redis.exceptions import RedisError
+from redis.asyncio.client import Pipeline
+from redis.asyncio.cluster import ClusterNode, ClusterPipeline, RedisCluster
+from redis.asyncio.connection import BlockingConnectionPool
+from redis.asyncio.retry import Retry
+from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
+from redis.backoff import NoBackoff
+from redis.exceptions import (
+    ConnectionError as RedisConnectionError,
+)
+from redis.exceptions import (
+    CrossSlotTransactionError,
+    RedisClusterException,
+    RedisError,
+    ResponseError,
+)
 
 from app.config import MEMORY_STORE
 from app.errors import StoreUnavailable
@@ -23,23 +52,383 @@ return 0
 T = TypeVar("T")
 
 
-def open_redis(url: str, *, timeout: float) -> "aioredis.Redis":
-    if url == MEMORY_STORE:
-        import fakeredis  # only development uses it; keep it off the production import path
+StoreKind = Literal["memory", "single", "cluster", "sentinel"]
 
-        log.warning("using the embedded in-process store: one process only, nothing is kept")
-        return fakeredis.FakeAsyncRedis(server=fakeredis.FakeServer())
-    return aioredis.from_url(
-        url,
-        socket_timeout=timeout,
-        socket_connect_timeout=timeout,
-        health_check_interval=30,
-        max_connections=200,
+
+@dataclass(frozen=True, slots=True)
+class StoreUrl:
+    """What `BFF_REDIS_URL` names (redis-py parses the one-node forms itself, from `url`)."""
+
+    kind: StoreKind
+    url: str
+    nodes: tuple[tuple[str, int], ...] = ()
+    service: str | None = None
+    username: str | None = None
+    password: str | None = None
+    tls: bool = False
+
+
+_DEFAULT_PORTS = {"cluster": 6379, "sentinel": 26379}
+
+
+def parse_store_url(url: str) -> StoreUrl:
+    """Recognise the URL forms above; a malformed one is refused at start-up, not at the first
+    request (the password never appears in the message)."""
+    if url == MEMORY_STORE:
+        return StoreUrl(kind="memory", url=url)
+    scheme, _, rest = url.partition("://")
+    base, _, mode = scheme.lower().partition("+")
+    if (
+        not rest
+        or base not in ("redis", "rediss", "unix")
+        or mode not in ("", "cluster", "sentinel")
+    ):
+        raise ValueError(
+            "BFF_REDIS_URL must be memory://, redis://, rediss://, unix://, "
+            "redis+cluster://, rediss+cluster://, redis+sentinel:// or rediss+sentinel://"
+        )
+    if not mode:
+        return StoreUrl(kind="single", url=url)
+    if base == "unix":
+        raise ValueError(f"BFF_REDIS_URL: {scheme}:// takes host:port addresses, not a socket")
+    kind: StoreKind = "cluster" if mode == "cluster" else "sentinel"
+    parts = urlsplit(f"redis://{rest}")
+    if parts.query or parts.fragment:
+        raise ValueError(f"BFF_REDIS_URL: {scheme}:// takes no query parameters")
+    userinfo, _, hosts = parts.netloc.rpartition("@")
+    username, _, password = userinfo.partition(":")
+    nodes = tuple(_address(part, _DEFAULT_PORTS[kind]) for part in hosts.split(",") if part)
+    if not nodes:
+        raise ValueError(f"BFF_REDIS_URL: {scheme}:// needs at least one host:port")
+    path = parts.path.strip("/")
+    if kind == "sentinel" and (not path or "/" in path):
+        raise ValueError("BFF_REDIS_URL: redis+sentinel://host:port[,host:port...]/service_name")
+    if kind == "cluster" and path not in ("", "0"):
+        raise ValueError("BFF_REDIS_URL: a Redis Cluster has only database 0")
+    return StoreUrl(
+        kind=kind,
+        url=url,
+        nodes=nodes,
+        service=unquote(path) if kind == "sentinel" else None,
+        username=unquote(username) or None,
+        password=unquote(password) or None,
+        tls=base == "rediss",
     )
 
 
+def _address(text: str, default_port: int) -> tuple[str, int]:
+    text = text.strip()
+    if text.startswith("["):  # [IPv6]:port
+        host, _, port = text[1:].partition("]")
+        port = port.removeprefix(":") or str(default_port)
+    elif text.count(":") == 1:
+        host, _, port = text.partition(":")
+    else:  # a name without a port, or a bare IPv6 address
+        host, port = text, str(default_port)
+    if not host or not port.isdigit():
+        raise ValueError("BFF_REDIS_URL: addresses are host:port")
+    return host, int(port)
+
+
+class ClusterUnavailable(RedisConnectionError):
+    """The cluster cannot serve the command now (no reachable node, slots not covered while a
+    failover runs). redis-py raises these as `RedisClusterException`, which is not a
+    `RedisError`; as one, every caller maps it to `503 store_unavailable`."""
+
+
+class ConnectionClosedUnderCommand(RedisConnectionError):
+    """redis-py closed a pooled connection while a command was using it: its cluster client
+    closes connections when it resets its view of the cluster (a failover), and a pool drops
+    its idle connections when Sentinel names a new master, either of which can reach one that
+    another request has just taken. The command then fails inside redis-py with an
+    `AttributeError` (its socket writer is gone); it is a broken connection, so a `503`."""
+
+
+@contextmanager
+def _redis_call() -> Iterator[None]:
+    """Around every command and pipeline: redis-py's failures as `RedisError`s, and no
+    cancellation lost (see `_resume_cancel`)."""
+    before = _cancels()
+    try:
+        yield
+    except RedisClusterException as exc:
+        if _is_topology_trouble(exc):
+            raise ClusterUnavailable(str(exc)) from exc
+        raise
+    except AttributeError as exc:  # only redis-py's own code runs inside
+        log.warning("redis connection closed under a command", extra={"error": str(exc)[:120]})
+        raise ConnectionClosedUnderCommand(str(exc)) from exc
+    _resume_cancel(before)
+
+
+def _cancels() -> int:
+    task = asyncio.current_task()
+    return 0 if task is None else task.cancelling()
+
+
+def _resume_cancel(before: int) -> None:
+    """Raise a cancellation redis-py let slip. It bounds socket writes with `asyncio.wait_for`,
+    which in Python 3.11 can finish the write and drop a cancellation that arrived meanwhile
+    (fixed in 3.12): the task then runs on as if never asked to stop, and whoever waits for it
+    to end (a background loop's `aclose`) waits forever. Measured here: about one cancellation
+    in twenty that lands during a command. The task still counts the request: honour it."""
+    if _cancels() > before:
+        raise asyncio.CancelledError
+
+
+def _is_topology_trouble(exc: RedisClusterException) -> bool:
+    # Keys in different slots is a bug in the gateway, not an outage: let it be a 500.
+    return not isinstance(exc, CrossSlotTransactionError) and "same" not in str(exc)
+
+
+class _Turns:
+    """At most `size` commands or pipelines in flight at once; the rest wait, boundedly.
+    redis-py's cluster client has no blocking pool: a node whose connections are all busy
+    raises `MaxConnectionsError` at once. With as many turns as connections per node, no node
+    ever runs out, and a burst queues here instead."""
+
+    def __init__(self, size: int, wait: float) -> None:
+        self._free = asyncio.Semaphore(size)
+        self._wait = wait
+
+    @asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        try:
+            async with asyncio.timeout(self._wait):
+                await self._free.acquire()
+        except TimeoutError as exc:
+            raise RedisConnectionError("No connection available.") from exc
+        try:
+            yield
+        finally:
+            self._free.release()
+
+
+class WaitingCluster(RedisCluster):
+    """`RedisCluster` whose callers queue for a connection, and whose topology troubles are
+    `RedisError`s (`ClusterUnavailable`).
+
+    Two guards against redis-py's cluster client under concurrency (8.1, measured here with
+    tests/cluster): a command that starts while the client has no slot map yet (at start-up,
+    or after it dropped the map) is routed as if it had no key, to one node, and draws MOVED
+    answers; and every few MOVED answers the client closes every connection, including those
+    other requests are using, which then fail. So the map is loaded before any command is
+    routed, and MOVED answers only patch the map (`reinitialize_steps=0`); a connection error
+    still reloads the map, without closing connections in use."""
+
+    def __init__(self, *, wait: float, max_connections: int, **kwargs: Any) -> None:
+        super().__init__(max_connections=max_connections, reinitialize_steps=0, **kwargs)
+        self.turns = _Turns(max_connections, wait)
+
+    async def initialize(self, *args: Any, **kwargs: Any) -> "RedisCluster":
+        with _redis_call():
+            return await super().initialize(*args, **kwargs)
+
+    async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
+        async with self.turns.turn():
+            with _redis_call():
+                await self.initialize()  # no-op unless the slot map must be (re)loaded
+                return await super().execute_command(*args, **kwargs)
+
+    def pipeline(
+        self, transaction: Any | None = None, shard_hint: Any | None = None
+    ) -> ClusterPipeline:
+        if shard_hint:
+            raise RedisClusterException("shard_hint is deprecated in cluster mode")
+        return _WaitingPipeline(self, transaction)  # type: ignore[abstract]
+
+
+class _WaitingPipeline(ClusterPipeline):
+    async def execute(self, raise_on_error: bool = True, allow_redirections: bool = True) -> Any:
+        client = self.cluster_client
+        assert isinstance(client, WaitingCluster)
+        async with client.turns.turn():
+            with _redis_call():
+                return await super().execute(raise_on_error, allow_redirections)
+
+
+class _WaitingSentinelPool(SentinelConnectionPool, BlockingConnectionPool):
+    """Sentinel's pool (finds the current master, drops connections to a demoted one) that
+    waits for a free connection like `BlockingConnectionPool`."""
+
+
+class GuardedRedis(aioredis.Redis):
+    """A one-node (or Sentinel master's) client guarded like the cluster's (`_redis_call`)."""
+
+    async def execute_command(self, *args: Any, **options: Any) -> Any:
+        with _redis_call():
+            return await super().execute_command(*args, **options)  # type: ignore[no-untyped-call]
+
+    def pipeline(self, transaction: bool = True, shard_hint: str | None = None) -> Pipeline:
+        return _GuardedPipeline(
+            self.connection_pool, self.response_callbacks, transaction, shard_hint
+        )
+
+
+class _GuardedPipeline(Pipeline):
+    async def execute(self, raise_on_error: bool = True) -> list[Any]:
+        with _redis_call():
+            return await super().execute(raise_on_error)
+
+
+class SentinelMaster(GuardedRedis):
+    """The master's client; closing it also closes its connections to the sentinels."""
+
+    sentinels: Sentinel | None = None
+
+    async def aclose(self, close_connection_pool: bool | None = None) -> None:
+        try:
+            await super().aclose(close_connection_pool)
+        finally:
+            if self.sentinels is not None:
+                await self.sentinels.aclose()
+
+
+def open_redis(
+    url: str, *, timeout: float, max_connections: int = 100, wait: float | None = None
+) -> "aioredis.Redis":
+    """One client for the process. `timeout` bounds each command; `max_connections` is per
+    Redis node, and a request that finds them all busy waits up to `wait` (default: `timeout`)
+    for one. Connecting is lazy: nothing is dialled here."""
+    target = parse_store_url(url)
+    wait = timeout if wait is None else wait
+    common: dict[str, Any] = {
+        "socket_timeout": timeout,
+        "socket_connect_timeout": timeout,
+        "health_check_interval": 30,
+    }
+    if target.kind == "memory":
+        import fakeredis  # only development uses it; keep it off the production import path
+
+        log.warning("using the embedded in-process store: one process only, nothing is kept")
+        # Same waiting pool as a real Redis: redis-py's default pool refuses the 101st
+        # concurrent command, which a burst of requests reaches even in process.
+        fake = fakeredis.FakeAsyncRedis(
+            server=fakeredis.FakeServer(),
+            connection_pool_class=BlockingConnectionPool,
+            max_connections=max_connections,
+        )
+        assert isinstance(fake.connection_pool, BlockingConnectionPool)
+        fake.connection_pool.timeout = wait
+        return fake
+    # A pooled connection the server closed while it sat idle (Redis restarted, or a master
+    # demoted by a failover) fails its next command before Redis ran it: that command is sent
+    # once more, on a fresh connection (to the current master). Timeouts are not retried.
+    once_more = Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,))
+    if target.kind == "single":
+        pool = BlockingConnectionPool.from_url(
+            url, max_connections=max_connections, timeout=wait, retry=once_more, **common
+        )
+        return GuardedRedis.from_pool(pool)
+    auth = {"username": target.username, "password": target.password}
+    if target.kind == "cluster":
+        cluster = WaitingCluster(
+            startup_nodes=[ClusterNode(host, port) for host, port in target.nodes],
+            wait=wait,
+            max_connections=max_connections,
+            ssl=target.tls,
+            **auth,
+            **common,
+        )
+        # The stores use the commands a cluster client shares with a plain one.
+        return cast("aioredis.Redis", cluster)
+    assert target.service is not None
+    tls = {"ssl": True} if target.tls else {}
+    sentinel = Sentinel(  # type: ignore[no-untyped-call]
+        list(target.nodes),
+        sentinel_kwargs={**auth, **tls, **common},
+    )
+    master = sentinel.master_for(
+        target.service,
+        redis_class=SentinelMaster,
+        connection_pool_class=_WaitingSentinelPool,
+        max_connections=max_connections,
+        timeout=wait,  # the pool's wait for a free connection
+        retry=once_more,
+        **auth,
+        **tls,
+        **common,
+    )
+    assert isinstance(master, SentinelMaster)
+    master.sentinels = sentinel
+    return master
+
+
+async def check_redis_settings(redis: "aioredis.Redis", *, seconds: float) -> None:
+    """Say loudly, at start-up, what this Redis does that can lose the gateway's records
+    (evicting keys, no persistence). Never refuses to start: a managed service may hide its
+    configuration, and a Redis that is down now may be up in a moment."""
+    if type(redis).__module__.startswith("fakeredis"):
+        return  # memory://: nothing is kept anyway, as its own warning says
+    try:
+        async with asyncio.timeout(seconds):
+            found = await _settings_of(redis)
+    except ResponseError as exc:  # CONFIG renamed or not allowed (most managed services)
+        log.warning(
+            "could not check the Redis settings (CONFIG is not available): make sure "
+            "maxmemory-policy is noeviction and persistence is on",
+            extra={"error": str(exc)[:120]},
+        )
+        return
+    except (RedisError, OSError, TimeoutError) as exc:
+        log.warning(
+            "could not check the Redis settings: Redis did not answer at start-up",
+            extra={"error": type(exc).__name__},
+        )
+        return
+    for node, settings in found.items():
+        policy = settings.get("maxmemory-policy")
+        if policy != "noeviction":
+            log.warning(
+                "REDIS EVICTS KEYS: maxmemory-policy is %s, not noeviction; when memory runs "
+                "out Redis deletes sessions, payment records and idempotency records instead "
+                "of refusing writes. Set maxmemory-policy noeviction.",
+                policy,
+                extra={"redis_node": node, "setting": "maxmemory-policy", "value": policy},
+            )
+        if settings.get("appendonly") != "yes":
+            log.warning(
+                "Redis keeps no append-only file (appendonly no): a restart loses what was "
+                "written since the last snapshot. Set appendonly yes.",
+                extra={"redis_node": node, "setting": "appendonly"},
+            )
+    log.info("redis settings checked", extra={"redis_nodes": len(found)})
+
+
+async def _settings_of(redis: "aioredis.Redis") -> dict[str, dict[str, str]]:
+    names = ("maxmemory-policy", "appendonly")
+    client: object = redis  # a cluster client passes for a plain one (see open_redis)
+    if isinstance(client, RedisCluster):
+        await client.initialize()
+        found: dict[str, dict[str, str]] = {}
+        for node in client.get_primaries():
+            values: dict[str, str] = {}
+            for name in names:
+                answer = await client.execute_command("CONFIG GET", name, target_nodes=node)
+                values.update(_texts(answer))
+            found[node.name] = values
+        return found
+    values = {}
+    for name in names:
+        values.update(_texts(await redis.config_get(name)))
+    return {"master": values}
+
+
+def _texts(answer: object) -> dict[str, str]:
+    if not isinstance(answer, dict):
+        return {}
+    return {_text(k): _text(v) for k, v in answer.items()}
+
+
+def _text(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
 def guarded(func: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
-    """Turn any Redis failure into `503 store_unavailable`, once, at the store boundary."""
+    """Turn any Redis failure into `503 store_unavailable`, once, at the store boundary. No
+    free connection within the wait is one too: redis-py's pool (and a cluster's turns) raise
+    `ConnectionError("No connection available.")`, a `RedisError`; so are a cluster's
+    topology troubles (`ClusterUnavailable`)."""
 
     @functools.wraps(func)
     async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
