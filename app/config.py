@@ -3,12 +3,14 @@
 import base64
 import binascii
 import json
+import re
 import secrets
 from functools import cached_property
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator, model_validator
+from limits import parse_many
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app.vocabulary import PAYMENT_METHODS, Channel
@@ -20,6 +22,9 @@ SANDBOX_COVERAGE_GROUPS = {
     "65f1c0ffee0ddba11ca5e0bb": "Dar Kasko",
 }
 MEMORY_STORE = "memory://"
+# The built-in sandbox's service account (development only; the sandbox knows it too).
+SANDBOX_SERVICE_CLIENT = "sa-sandbox"
+SANDBOX_SERVICE_SECRET = "sandbox-secret"  # noqa: S105 - a simulator's well-known test secret
 
 
 def _split_list(value: Any) -> Any:
@@ -33,6 +38,9 @@ def _split_list(value: Any) -> Any:
 
 
 CsvList = Annotated[list[str], NoDecode]
+# A host name, or `*.` and a domain (its subdomains); letters, digits, dots and dashes.
+_LABEL = r"[a-z0-9]([a-z0-9-]*[a-z0-9])?"
+_HOST_PATTERN = re.compile(rf"^(\*\.)?{_LABEL}(\.{_LABEL})*$")
 
 
 class Settings(BaseSettings):
@@ -62,6 +70,11 @@ class Settings(BaseSettings):
     redis_url: str = MEMORY_STORE
     redis_key_prefix: str = "bff:"
     redis_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
+    # Connections per Redis node per process; a request that finds them all busy waits for
+    # one instead of failing, at most the wait below (then `503 store_unavailable`). A burst
+    # of 1,000 requests on one 2-core process waited up to 2.8 s.
+    redis_max_connections: int = Field(default=100, ge=1, le=10000)
+    redis_pool_wait_seconds: float = Field(default=10.0, gt=0, le=60)
 
     public_base_url: str = "http://localhost:8000"
     payment_result_url: str | None = None
@@ -86,8 +99,18 @@ class Settings(BaseSettings):
     )
 
     login_rate_limit_per_ip: str = "30/minute"
+    # Sign-ins that did not finish (InsurUp refused them, or no right SMS code followed),
+    # counted per identity *and* client address: a stranger who knows someone's identity
+    # number spends only their own allowance, never the owner's.
     login_rate_limit_per_identity: str = "5/10 minutes"
+    # SMS codes sent for one identity, from every address together: bounds SMS pumping. Keep
+    # it above what one address may start in the same window (the figure above), so no
+    # single address can use it up.
+    sms_rate_limit_per_identity: str = "10/10 minutes"
     mfa_rate_limit_per_ip: str = "30/minute"
+    # New quotes (each one asks every insurer): per session and per customer.
+    quote_rate_limit_per_session: str = "5/minute"
+    quote_rate_limit_per_customer: str = "10/minute"
     mfa_max_attempts: int = Field(default=5, ge=1, le=20)
 
     # Server-Sent Events of a quote: one InsurUp poll per interval per replica, whatever the
@@ -100,12 +123,41 @@ class Settings(BaseSettings):
     payment_grace_seconds: float = Field(default=120.0, ge=0, le=3600)
     payment_abandon_seconds: float = Field(default=1800.0, ge=60, le=86400)
     payment_verify_seconds: float = Field(default=2.0, gt=0, le=60)
+    # How long a failure webhook waits for the customer's return from the bank page (which
+    # tells a declined card from an abandoned page).
+    payment_return_wait_seconds: float = Field(default=3.0, ge=0, le=60)
+    # The background check of pending payments (no customer needed): how often it looks.
+    payment_reconcile_seconds: float = Field(default=15.0, gt=0, le=600)
+
+    # InsurUp insurer ids the agency may sell online (distance-sales permission); empty:
+    # all. Products of other insurers are shown but not purchasable (`not_sold_online`).
+    online_insurer_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    # Shown next to the consent checkbox at sign-in (the KVKK information notice).
+    kvkk_notice_url: str | None = None
+
+    # InsurUp service account (client credentials, agency scope): payments are verified
+    # without a customer session. Optional; the secret is a secret.
+    insurup_client_id: str | None = None
+    insurup_client_secret: SecretStr | None = None
+    insurup_auth_url: str = "https://auth.insurup.com"
+    # InsurUp webhooks (purchases, failures, policies) are accepted only with this secret set.
+    insurup_webhook_secret: SecretStr | None = None
 
     # Brands, models and coverage choices change rarely; an hour keeps InsurUp calls few.
     reference_cache_seconds: int = Field(default=3600, ge=0, le=86400)
 
     # The reference frontend at /demo: on by default outside production, off in production.
     demo_enabled: bool | None = None
+    # /docs, /redoc and /openapi.json: on by default outside production, off in production.
+    docs_enabled: bool | None = None
+    # Bearer token for /metrics and the details of /readyz (secret). Without one, production
+    # answers 404 on /metrics and only ready / not ready on /readyz.
+    metrics_token: SecretStr | None = None
+    # Request bodies above this are refused (413) before they are read.
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
+    # Hosts a policy document's `url` may point to (`host` or `*.domain`); default: the
+    # InsurUp API's host, insurup.com and its subdomains.
+    document_hosts: CsvList = Field(default_factory=list)
 
     log_level: str = "INFO"
 
@@ -115,8 +167,41 @@ class Settings(BaseSettings):
         "allowed_origins",
         "session_keys",
         "enabled_payment_methods",
+        "document_hosts",
         mode="before",
     )(_split_list)
+
+    @field_validator(
+        "login_rate_limit_per_ip",
+        "login_rate_limit_per_identity",
+        "sms_rate_limit_per_identity",
+        "mfa_rate_limit_per_ip",
+        "quote_rate_limit_per_session",
+        "quote_rate_limit_per_customer",
+    )
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        try:
+            parse_many(value)
+        except ValueError as exc:
+            raise ValueError("must be a rate such as `10/minute` or `5/10 minutes`") from exc
+        return value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _long_token(cls, token: SecretStr | None) -> SecretStr | None:
+        if token is not None and len(token.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 characters (e.g. `openssl rand -hex 32`)")
+        return token
+
+    @field_validator("document_hosts")
+    @classmethod
+    def _host_patterns(cls, hosts: list[str]) -> list[str]:
+        patterns = [host.lower().rstrip(".") for host in hosts]
+        for pattern in patterns:
+            if not _HOST_PATTERN.match(pattern):
+                raise ValueError(f"`{pattern}` is not a host name or `*.domain`")
+        return patterns
 
     @field_validator("session_keys")
     @classmethod
@@ -160,6 +245,10 @@ class Settings(BaseSettings):
             missing.append("BFF_SESSION_KEYS")
         if not self.cookie_secure:
             missing.append("BFF_COOKIE_SECURE=true")
+        if not self.payment_result_url:
+            missing.append("BFF_PAYMENT_RESULT_URL (the shop's page for a payment's outcome)")
+        if not self.kvkk_notice_url:
+            missing.append("BFF_KVKK_NOTICE_URL (the personal-data notice shown at sign-in)")
         if missing:
             raise ValueError("production refuses to start without: " + "; ".join(missing))
         return self
@@ -184,8 +273,37 @@ class Settings(BaseSettings):
         return {"cookie": self.channel_cookie, "bearer": self.channel_bearer}
 
     @property
+    def service_account(self) -> tuple[str, SecretStr, str | None] | None:
+        """(client id, secret, auth URL) of the InsurUp service account, if there is one. The
+        built-in sandbox has its own (auth URL None: the sandbox itself)."""
+        if self.insurup_client_id and self.insurup_client_secret:
+            return self.insurup_client_id, self.insurup_client_secret, self.insurup_auth_url
+        if self.uses_sandbox:
+            return SANDBOX_SERVICE_CLIENT, SecretStr(SANDBOX_SERVICE_SECRET), None
+        return None
+
+    @cached_property
+    def webhook_secret(self) -> SecretStr | None:
+        """The InsurUp webhook secret; the built-in sandbox gets a random one per process."""
+        if self.insurup_webhook_secret is not None:
+            return self.insurup_webhook_secret
+        return SecretStr(secrets.token_urlsafe(32)) if self.uses_sandbox else None
+
+    @property
     def serves_demo(self) -> bool:
         return self.env != "production" if self.demo_enabled is None else self.demo_enabled
+
+    @property
+    def serves_docs(self) -> bool:
+        return self.env != "production" if self.docs_enabled is None else self.docs_enabled
+
+    @property
+    def document_host_patterns(self) -> list[str]:
+        """Where a policy document may be fetched from: configured, or InsurUp's own hosts."""
+        if self.document_hosts:
+            return self.document_hosts
+        own = [] if self.uses_sandbox else [urlsplit(self.insurup_base_url).hostname or ""]
+        return [host for host in [*own, "insurup.com", "*.insurup.com"] if host]
 
     @property
     def uses_sandbox(self) -> bool:
@@ -219,4 +337,10 @@ class Settings(BaseSettings):
 
     @property
     def result_url(self) -> str:
-        return self.payment_result_url or f"{self.public_base_url}/demo/#/payment-result"
+        return self.result_url_on(None)
+
+    def result_url_on(self, origin: str | None) -> str:
+        """Where the callback sends the customer: the configured page, or the demo's result
+        view on the origin the customer is on."""
+        base = origin or self.public_base_url
+        return self.payment_result_url or f"{base}/demo/#/payment-result"

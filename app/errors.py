@@ -18,7 +18,9 @@ GatewayError
  ├── RequestInProgress           409 request_in_progress
  ├── ProductNotPurchasable       409 product_not_purchasable
  ├── PaymentMethodNotSupported   422 payment_method_not_supported
- ├── PaymentInProgress           409 payment_in_progress
+ ├── PaymentInProgress           409 payment_in_progress (paymentId)
+ ├── InformationFormRequired     422 information_form_required
+ ├── WebhookSignatureInvalid     401 webhook_signature_invalid
  ├── UpstreamRejected            4xx upstream_rejected (InsurUp's user-facing detail)
  ├── UpstreamError               502/503 upstream_error
  ├── UpstreamTimeout             504 upstream_timeout
@@ -138,7 +140,19 @@ class PaymentMethodNotSupported(GatewayError):
 
 
 class PaymentInProgress(GatewayError):
-    status, code, title = 409, "payment_in_progress", "A payment for this product is under way"
+    status, code, title = 409, "payment_in_progress", "A payment for this quote is under way"
+
+
+class InformationFormRequired(GatewayError):
+    status, code, title = (
+        422,
+        "information_form_required",
+        "Open and accept the pre-contract information form first",
+    )
+
+
+class WebhookSignatureInvalid(GatewayError):
+    status, code, title = 401, "webhook_signature_invalid", "The webhook signature is not valid"
 
 
 class UpstreamRejected(GatewayError):

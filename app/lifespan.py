@@ -2,6 +2,7 @@
 the services built on them (`app.wiring`) live as long as these do. Tests build their own
 app and may hand in an InsurUp transport and a clock."""
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -13,7 +14,7 @@ from fastapi import FastAPI
 from app.clock import Clock
 from app.config import Settings
 from app.insurup.transport import AiohttpTransport
-from app.store.connection import open_redis
+from app.store.connection import check_redis_settings, open_redis
 from app.wiring import build_services
 
 log = logging.getLogger("app.lifespan")
@@ -40,21 +41,56 @@ def _insurup_http(settings: Settings, target: InsurUpTarget | None) -> httpx.Asy
     )
 
 
+def _say_how_payments_end(settings: Settings) -> None:
+    """Without a service account or webhooks, a payment whose customer left before it ended
+    waits for that customer to come back: operators must hear it, production loudly."""
+    account = settings.service_account is not None
+    webhooks = settings.webhook_secret is not None
+    log.info("payment signals", extra={"service_account": account, "webhooks": webhooks})
+    if settings.env == "production" and not (account and webhooks):
+        missing = [
+            name
+            for name, present in (
+                ("BFF_INSURUP_CLIENT_ID/BFF_INSURUP_CLIENT_SECRET", account),
+                ("BFF_INSURUP_WEBHOOK_SECRET", webhooks),
+            )
+            if not present
+        ]
+        log.warning(
+            "PAYMENTS MAY STAY PENDING: without %s, a payment is verified only while its "
+            "customer has a live session",
+            " and ".join(missing),
+        )
+
+
 def lifespan_for(
     settings: Settings, *, insurup: InsurUpTarget | None, clock: Clock
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        redis = open_redis(settings.redis_url, timeout=settings.redis_timeout_seconds)
+        redis = open_redis(
+            settings.redis_url,
+            timeout=settings.redis_timeout_seconds,
+            max_connections=settings.redis_max_connections,
+            wait=settings.redis_pool_wait_seconds,
+        )
+        # In the background: a Redis that is down at start-up delays nothing.
+        redis_check = asyncio.create_task(
+            check_redis_settings(redis, seconds=2 * settings.redis_timeout_seconds)
+        )
         http = _insurup_http(settings, insurup)
         services = build_services(settings, redis=redis, http=http, clock=clock)
         app.state.services = services
+        services.start()
         log.info("gateway started", extra={"env": settings.env, "sandbox": settings.uses_sandbox})
+        _say_how_payments_end(settings)
         try:
             yield
         finally:
             await services.aclose()
             await http.aclose()
+            redis_check.cancel()
+            await asyncio.wait([redis_check])
             await redis.aclose()
 
     return lifespan

@@ -18,6 +18,9 @@ CARD_METHODS: Final[frozenset[PaymentMethod]] = frozenset({"3d-secure", "third-p
 Currency = Literal["TRY", "USD", "EUR"]
 
 CustomerKind = Literal["individual", "company", "foreign"]
+# What a customer agrees to at sign-in: KVKK (processing of personal data, required) and ETK
+# (commercial electronic messages, optional).
+ConsentType = Literal["KVKK", "ETK"]
 # The CRM channel a sale opportunity and a proposal are recorded under (an operator setting).
 Channel = Literal["WEBSITE", "MOBILE_APP", "CALL_CENTER", "CHATBOT", "MANUAL"]
 FuelType = Literal["GASOLINE", "DIESEL", "LPG", "ELECTRIC", "LPG_GASOLINE", "HYBRID"]

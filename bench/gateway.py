@@ -7,6 +7,13 @@ process with uvloop and httptools; the load comes from wrk with the same setting
 Loopback only, bounded in time. Prints throughput, p50/p99, CPU time per request, Redis
 commands per request and Redis bytes per session, then the ratios; the last line is
 `ratio gateway/passthrough: 0.NN`.
+
+The targets take turns: `--rounds` rounds, each a short wrk run per target in a rotating
+order, and every figure is the median over the rounds; the ratio is the median of each
+round's own ratio. Other work on the machine (two cores, shared with wrk, Redis and whoever
+else runs tests) then weighs on the gateway and its yardstick alike instead of on whichever
+ran while it happened. `--baseline DIR` also runs the gateway as checked out in DIR (another
+worktree: the code before a change) in the same rounds.
 """
 
 import argparse
@@ -19,6 +26,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,7 +66,7 @@ class Result:
 
 
 def _uvicorn(
-    target: str, port: int, env: dict[str, str], factory: bool = True
+    target: str, port: int, env: dict[str, str], factory: bool = True, root: Path = ROOT
 ) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "uvicorn", target, "--host", "127.0.0.1", "--port", str(port)]
     command += [
@@ -72,7 +80,7 @@ def _uvicorn(
     ]
     if factory:
         command.append("--factory")
-    return subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env})  # noqa: S603
+    return subprocess.Popen(command, cwd=root, env={**os.environ, **env})  # noqa: S603
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -188,66 +196,121 @@ async def _cleanup() -> None:
     await redis.aclose()
 
 
-def main(seconds: int, connections: int) -> None:
+def _baseline_view(directory: Path) -> Path:
+    """A directory whose top level is `directory`'s (its `app` above all) except `bench`:
+    the baseline gateway runs its own code, started and measured by this bench."""
+    view = Path(tempfile.mkdtemp(prefix="bench-baseline-"))
+    for entry in directory.iterdir():
+        if entry.name not in ("bench", ".git", ".venv"):
+            (view / entry.name).symlink_to(entry.resolve())
+    (view / "bench").symlink_to(ROOT / "bench")
+    return view
+
+
+def _gateway_env(stub_url: str, session_key: str) -> dict[str, str]:
+    return {
+        "BFF_INSURUP_BASE_URL": stub_url,
+        "BFF_INSURUP_AGENT_ID": "3f2b9c1e-5a7d-4e21-9c0b-000000000001",
+        "BFF_REDIS_URL": REDIS_URL,
+        "BFF_REDIS_KEY_PREFIX": PREFIX,
+        "BFF_SESSION_KEYS": session_key,
+        "BFF_LOG_LEVEL": os.environ.get("BFF_LOG_LEVEL", "INFO"),
+        "BFF_DEMO_ENABLED": "false",
+    }
+
+
+def _median(results: list[Result]) -> Result:
+    def mid(values: list[float | None]) -> float:
+        return statistics.median(v or 0.0 for v in values)
+
+    return Result(
+        results[0].name,
+        mid([r.rate for r in results]),
+        mid([r.p50_ms for r in results]),
+        mid([r.p99_ms for r in results]),
+        mid([r.cpu_ms for r in results]),
+        mid([r.redis_commands for r in results]),
+    )
+
+
+Target = tuple[str, dict[str, str], int]
+
+
+def _run(name: str, target: Target, seconds: int, connections: int) -> Result:
+    url, headers, pid = target
+    cpu_before, redis_before = _cpu_seconds(pid), asyncio.run(_redis_commands())
+    rate, p50, p99, total = _wrk(url, seconds, connections, headers)
+    cpu = (_cpu_seconds(pid) - cpu_before) / total * 1000
+    commands = (asyncio.run(_redis_commands()) - redis_before) / total
+    return Result(name, rate, p50, p99, cpu, commands)
+
+
+STUB, PASSTHROUGH, GATEWAY, BASELINE = (
+    "upstream stub (direct)",
+    "bare pass-through proxy",
+    "gateway",
+    "gateway (baseline)",
+)
+
+
+def main(seconds: int, connections: int, rounds: int, baseline: Path | None) -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk (make bench installs it)")
     session_key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
-    ports = {name: free_port() for name in ("stub", "passthrough", "gateway")}
+    names = ["stub", "passthrough", "gateway"] + (["baseline"] if baseline else [])
+    ports = {name: free_port() for name in names}
     stub_url = f"http://127.0.0.1:{ports['stub']}"
     stub = subprocess.Popen([sys.executable, "-m", "bench.upstream", str(ports["stub"])], cwd=ROOT)  # noqa: S603
     passthrough = _uvicorn(
         "bench.passthrough:create_app", ports["passthrough"], {"BENCH_UPSTREAM": stub_url}
     )
-    gateway = _uvicorn(
-        "app.main:create_app",
-        ports["gateway"],
-        {
-            "BFF_INSURUP_BASE_URL": stub_url,
-            "BFF_INSURUP_AGENT_ID": "3f2b9c1e-5a7d-4e21-9c0b-000000000001",
-            "BFF_REDIS_URL": REDIS_URL,
-            "BFF_REDIS_KEY_PREFIX": PREFIX,
-            "BFF_SESSION_KEYS": session_key,
-            "BFF_LOG_LEVEL": os.environ.get("BFF_LOG_LEVEL", "INFO"),
-            "BFF_DEMO_ENABLED": "false",
-        },
-    )
+    env = _gateway_env(stub_url, session_key)
+    processes = [stub, passthrough, _uvicorn("app.main:create_app", ports["gateway"], env)]
+    if baseline is not None:
+        view = _baseline_view(baseline)
+        processes.append(_uvicorn("app.main:create_app", ports["baseline"], env, root=view))
     try:
         session_id, session_bytes = asyncio.run(
             _seed_session([base64.urlsafe_b64decode(session_key)])
         )
         auth = {"Authorization": f"Bearer {session_id}"}
-        targets = {
-            "upstream stub (direct)": (f"{stub_url}/api/proposals/{QUOTE}", {}, stub.pid),
-            "bare pass-through proxy": (
-                f"http://127.0.0.1:{ports['passthrough']}/api/v1/quotes/{QUOTE}",
-                {},
-                passthrough.pid,
-            ),
-            "gateway": (
-                f"http://127.0.0.1:{ports['gateway']}/api/v1/quotes/{QUOTE}",
-                auth,
-                gateway.pid,
-            ),
+
+        def quotes(port: str) -> str:
+            return f"http://127.0.0.1:{ports[port]}/api/v1/quotes/{QUOTE}"
+
+        targets: dict[str, Target] = {
+            STUB: (f"{stub_url}/api/proposals/{QUOTE}", {}, stub.pid),
+            PASSTHROUGH: (quotes("passthrough"), {}, passthrough.pid),
+            GATEWAY: (quotes("gateway"), auth, processes[2].pid),
         }
+        if baseline is not None:
+            targets[BASELINE] = (quotes("baseline"), auth, processes[3].pid)
         for url, headers, _ in targets.values():
             asyncio.run(_wait_up(url, headers))
-        results: dict[str, Result] = {}
-        for name, (url, headers, pid) in targets.items():
             _wrk(url, 2, connections, headers)  # warm up
-            cpu_before, redis_before = _cpu_seconds(pid), asyncio.run(_redis_commands())
-            rate, p50, p99, total = _wrk(url, seconds, connections, headers)
-            cpu = (_cpu_seconds(pid) - cpu_before) / total * 1000
-            commands = (asyncio.run(_redis_commands()) - redis_before) / total
-            results[name] = Result(name, rate, p50, p99, cpu, commands)
-        paced_stub = asyncio.run(_paced(targets["upstream stub (direct)"][0], {}, 200, 10))
-        paced_gateway = asyncio.run(_paced(targets["gateway"][0], auth, 200, 10))
+        runs: dict[str, list[Result]] = {name: [] for name in targets}
+        order = list(targets)
+        for round_ in range(rounds):
+            turn = order[round_ % len(order) :] + order[: round_ % len(order)]
+            for name in turn:
+                runs[name].append(_run(name, targets[name], seconds, connections))
+        paced_stub = asyncio.run(_paced(targets[STUB][0], {}, 200, 10))
+        paced_gateway = asyncio.run(_paced(targets[GATEWAY][0], auth, 200, 10))
     finally:
-        for process in (gateway, passthrough, stub):
+        for process in reversed(processes):
             process.terminate()
             process.wait(timeout=10)
         asyncio.run(_cleanup())
 
-    print(f"\n{seconds}s per run, wrk -t1 -c{connections}; one uvicorn process each")
+    results = {name: _median(found) for name, found in runs.items()}
+
+    def ratios(name: str, over: str) -> list[float]:
+        return [a.rate / b.rate for a, b in zip(runs[name], runs[over], strict=True)]
+
+    print(
+        f"\n{rounds} rounds of {seconds}s per target, taking turns (medians), "
+        f"wrk -t1 -c{connections}; one uvicorn process each"
+    )
     columns = ("req/s", "p50 ms", "p99 ms", "CPU ms/req", "Redis cmd/req")
     print(f"{'':26} " + " ".join(f"{c:>13}" for c in columns))
     for r in results.values():
@@ -260,16 +323,22 @@ def main(seconds: int, connections: int) -> None:
         f"p99 at 200 req/s: gateway {paced_gateway:.2f} ms, stub {paced_stub:.2f} ms, "
         f"added {added:.2f} ms"
     )
-    gateway_rate = results["gateway"].rate
-    direct = results["upstream stub (direct)"].rate
-    passthrough_rate = results["bare pass-through proxy"].rate
-    print(f"ratio gateway/upstream-direct: {gateway_rate / direct:.2f}")
-    print(f"ratio gateway/passthrough: {gateway_rate / passthrough_rate:.2f}")
+    for name in [GATEWAY, *([BASELINE] if baseline else [])]:
+        each = ", ".join(f"{r:.2f}" for r in ratios(name, PASSTHROUGH))
+        print(f"{name}/passthrough by round: {each}")
+    if baseline is not None:
+        print(f"ratio baseline/passthrough: {statistics.median(ratios(BASELINE, PASSTHROUGH)):.2f}")
+    print(f"ratio gateway/upstream-direct: {statistics.median(ratios(GATEWAY, STUB)):.2f}")
+    print(f"ratio gateway/passthrough: {statistics.median(ratios(GATEWAY, PASSTHROUGH)):.2f}")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--seconds", type=int, default=3, help="per target and round")
+    parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--baseline", type=Path, help="a checkout to measure in the same rounds (its app/)"
+    )
     args = parser.parse_args()
-    main(args.seconds, args.connections)
+    main(args.seconds, args.connections, args.rounds, args.baseline)

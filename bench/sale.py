@@ -78,12 +78,14 @@ class Customer:
             "identityNumber": tckn(self.n),
             "birthDate": "1985-05-05",
             "phoneNumber": f"532{self.n % 10_000_000:07d}",
+            "consents": ["KVKK"],
         }
         started = await self.call(
             "POST", "/api/v1/session", 202, json=login, headers={"X-Session-Transport": "bearer"}
         )
         self.headers = {"Authorization": f"Bearer {started.json()['sessionToken']}"}
-        await self.call("POST", "/api/v1/session/mfa", 200, json={"code": "123456"})
+        verified = await self.call("POST", "/api/v1/session/mfa", 200, json={"code": "123456"})
+        self.headers = {"Authorization": f"Bearer {verified.json()['sessionToken']}"}
         car = {"plate": plate(self.n), "documentSerial": "AB123456"}
         vehicle = (await self.call("POST", "/api/v1/vehicles", 201, json=car)).json()
         key = {"Idempotency-Key": f"load-quote-{self.n:08d}"}
@@ -101,8 +103,15 @@ class Customer:
         product = next(
             p for p in quote["products"] if p["purchasable"] and "3d-secure" in p["paymentMethods"]
         )
-        body = {"installmentNumber": 1, "method": "3d-secure", "card": CARD}
-        path = f"/api/v1/quotes/{quote_id}/products/{product['productId']}/purchase"
+        base = f"/api/v1/quotes/{quote_id}/products/{product['productId']}"
+        await self.call("GET", f"{base}/information-form", 200)  # read before paying, by law
+        body = {
+            "installmentNumber": 1,
+            "method": "3d-secure",
+            "card": CARD,
+            "informationFormAccepted": True,
+        }
+        path = f"{base}/purchase"
         payment = (
             await self.call(
                 "POST", path, 201, json=body, headers={"Idempotency-Key": f"load-pay-{self.n:08d}"}

@@ -50,6 +50,13 @@ class FakeInsurUp:
     cases_have_id: bool = True
     # The Authorization header of every refresh call ("" when none was sent).
     refresh_authorizations: list[str] = field(default_factory=list)
+    # InsurUp holds a product (PURCHASING) from the purchase start, as the sandbox does;
+    # False plays an InsurUp that keeps it ACTIVE while the customer is on the bank page.
+    purchasing_on_start: bool = False
+    # The purchase answer's form hand-off (`method`, `formParameters`), when set.
+    purchase_form: dict[str, Any] | None = None
+    # Service-account tokens issued (client credentials) and still accepted.
+    service_tokens: list[str] = field(default_factory=list)
     # What `external-lookup` answers for 34ABC123 (tests swap in partial or masked answers).
     lookup_answer: dict[str, Any] = field(default_factory=lambda: dict(LOOKUP_CLIO))
     _counter: "itertools.count[int]" = field(default_factory=lambda: itertools.count(1))
@@ -67,6 +74,34 @@ class FakeInsurUp:
     def _authorized(self, request: httpx.Request) -> bool:
         header = request.headers.get("authorization", "")
         return header.removeprefix("Bearer ") in self.live_access
+
+    def _agency(self, request: httpx.Request) -> bool:
+        """A service-account token: agency scope, any customer's proposals."""
+        return request.headers.get("authorization", "").removeprefix("Bearer ") in (
+            self.service_tokens
+        )
+
+    def service_token(self, request: httpx.Request) -> httpx.Response:
+        form = dict(httpx.QueryParams(request.content.decode()))
+        if form != {
+            "grant_type": "client_credentials",
+            "client_id": SERVICE_CLIENT,
+            "client_secret": SERVICE_SECRET,
+            "scope": "core-api",
+        }:
+            return httpx.Response(401, json={"error": "invalid_client"})
+        token = f"service-{len(self.service_tokens) + 1:04d}-secret"
+        self.service_tokens.append(token)
+        return httpx.Response(
+            200, json={"access_token": token, "token_type": "Bearer", "expires_in": 1800}
+        )
+
+    def information_form(self, request: httpx.Request) -> httpx.Response:
+        if not self._authorized(request):
+            return problem(401, "unauthorized")
+        return httpx.Response(
+            200, content=b"%PDF-1.4 form", headers={"content-type": "application/pdf"}
+        )
 
     def login(self, request: httpx.Request) -> httpx.Response:
         if self.direct_tokens:
@@ -157,7 +192,7 @@ class FakeInsurUp:
         return httpx.Response(200, json={"proposalId": PROPOSAL_ID})
 
     def read_proposal(self, request: httpx.Request) -> httpx.Response:
-        if not self._authorized(request):
+        if not (self._authorized(request) or self._agency(request)):
             return problem(401, "unauthorized")
         if not request.url.path.endswith(PROPOSAL_ID):
             return problem(404, "resource-not-found")
@@ -174,8 +209,19 @@ class FakeInsurUp:
     def purchase(self, request: httpx.Request) -> httpx.Response:
         if not self._authorized(request):
             return problem(401, "unauthorized")
-        self.purchases.append(json.loads(request.content))
-        return httpx.Response(200, json={"redirectUrl": "https://bank.example/3ds/abc"})
+        body = json.loads(request.content)
+        held = [p for p in self.proposal_products if p["state"] in ("PURCHASING", "PURCHASED")]
+        if held:
+            return problem(
+                409,
+                "resource-invalid-state",
+                f"Another product of the proposal is {held[0]['state']}.",
+            )
+        self.purchases.append(body)
+        if self.purchasing_on_start:
+            self.set_state(body["proposalProductId"], "PURCHASING")
+        answer: dict[str, Any] = {"redirectUrl": "https://bank.example/3ds/abc"}
+        return httpx.Response(200, json=answer | (self.purchase_form or {}))
 
     def set_state(self, product_id: str, state: str, policy_id: str | None = None) -> None:
         for item in self.proposal_products:
@@ -193,6 +239,7 @@ def product(
     product_type: str = "WEB_SERVICE",
     options: tuple[str, ...] = ("ASYNC_3D_SECURE", "ASYNC_INSURANCE_COMPANY_REDIRECT"),
     error: str | None = None,
+    insurer_product_id: int | None = None,
 ) -> dict[str, Any]:
     """An InsurUp `products[]` item (contract field names)."""
     return {
@@ -200,7 +247,7 @@ def product(
         "insuranceCompanyId": insurer[0],
         "insuranceCompanyName": insurer[1],
         "insuranceCompanyLogo": f"https://cdn.example/{insurer[0]}.svg",
-        "productId": 2218,
+        "productId": insurer_product_id or 2200 + sum(map(ord, product_id)) % 100,
         "productName": "Kasko",
         "productType": product_type,
         "state": state,
@@ -246,6 +293,9 @@ LOOKUP_CLIO: dict[str, Any] = {
     "engineIsMasked": False,
     "seatNumber": 5,
 }
+AUTH_URL = "https://auth.insurup.test"
+SERVICE_CLIENT = "sa-gateway-test"
+SERVICE_SECRET = "service-secret-9f2c"
 VEHICLE_ID = "0d9e2c1a-6b7f-4c3e-8a21-5f4e3d2c1b0a"
 
 
@@ -274,6 +324,13 @@ def install(router: respx.MockRouter) -> FakeInsurUp:
     router.post(
         path__regex=r"^/api/proposals/[^/]+/products/[^/]+/purchase/async$", name="purchase"
     ).mock(side_effect=fake.purchase)
+    router.get(
+        path__regex=r"^/api/proposals/[^/]+/products/[^/]+/information-form$",
+        name="information_form",
+    ).mock(side_effect=fake.information_form)
+    router.post(f"{AUTH_URL}/connect/token", name="service_token").mock(
+        side_effect=fake.service_token
+    )
     router.get("/api/vehicle-parameters/brands", name="brands").mock(
         return_value=httpx.Response(
             200,

@@ -19,6 +19,8 @@ def _production(**overrides: object) -> Settings:
         "coverage_group_ids": "65f1c0ffee0ddba11ca5e0aa",
         "redis_url": "rediss://redis.internal:6380/0",
         "session_keys": KEY,
+        "payment_result_url": "https://shop.example/payment-result",
+        "kvkk_notice_url": "https://shop.example/kvkk",
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[arg-type]
@@ -39,6 +41,7 @@ def test_production_with_real_parts_starts() -> None:
         ({"redis_url": "memory://"}, "BFF_REDIS_URL"),
         ({"session_keys": ""}, "BFF_SESSION_KEYS"),
         ({"cookie_secure": False}, "BFF_COOKIE_SECURE"),
+        ({"payment_result_url": None}, "BFF_PAYMENT_RESULT_URL"),
     ],
 )
 def test_production_refuses_development_defaults(override: dict[str, object], named: str) -> None:
@@ -77,3 +80,34 @@ def test_origins_default_to_the_public_url() -> None:
 def test_local_development_accepts_both_spellings_of_the_local_origin() -> None:
     settings = Settings(_env_file=None, public_base_url="http://localhost:8000")
     assert settings.origins == ["http://localhost:8000", "http://127.0.0.1:8000"]
+
+
+def test_production_turns_docs_off_unless_asked_and_development_keeps_them() -> None:
+    assert _production().serves_docs is False
+    assert _production(docs_enabled=True).serves_docs is True
+    assert Settings(_env_file=None).serves_docs is True
+
+
+def test_document_hosts_default_to_insurups_own() -> None:
+    assert _production().document_host_patterns == [
+        "api.insurup.com",
+        "insurup.com",
+        "*.insurup.com",
+    ]
+    custom = _production(document_hosts="Files.Example.com, *.cdn.example")
+    assert custom.document_host_patterns == ["files.example.com", "*.cdn.example"]
+
+
+@pytest.mark.parametrize("bad", ["https://files.example", "files.example/p", "*", "a..b"])
+def test_a_document_host_must_be_a_host_name(bad: str) -> None:
+    with pytest.raises(ValidationError, match="document_hosts"):
+        _production(document_hosts=bad)
+
+
+def test_rate_limits_and_the_metrics_token_are_checked_at_start() -> None:
+    with pytest.raises(ValidationError, match="quote_rate_limit_per_customer"):
+        _production(quote_rate_limit_per_customer="lots")
+    with pytest.raises(ValidationError, match="metrics_token"):
+        _production(metrics_token="short")
+    token = _production(metrics_token="m" * 32).metrics_token
+    assert token is not None and "m" * 32 not in repr(token)

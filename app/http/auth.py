@@ -35,6 +35,14 @@ def _cases(request: Request) -> CaseKeeper:
     return cases
 
 
+def own_origin(request: Request) -> str | None:
+    """The origin this request came to, when it is one the gateway serves browsers on (in
+    development both `localhost` and `127.0.0.1`): addresses built for the browser then keep
+    it on the origin that holds its cookie."""
+    origin = f"{request.url.scheme}://{request.url.netloc}"
+    return origin if origin in settings_of(request).origins else None
+
+
 async def get_settings(request: Request) -> Settings:
     return settings_of(request)
 

@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from pydantic.alias_generators import to_camel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -69,7 +70,14 @@ def render(exc: GatewayError) -> Response:
 
 
 def _field_of(loc: tuple[int | str, ...]) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
+    """The field as the request spells it. Pydantic names a field by its alias, except in
+    errors of validators that run on a missing field's default: those carry the Python
+    name (`birth_date`), so every part is given the API's camelCase spelling here."""
+    parts = [
+        to_camel(p) if isinstance(p, str) and "_" in p else str(p)
+        for p in loc
+        if p not in ("body", "query", "path", "header", "cookie")
+    ]
     return ".".join(parts) or "body"
 
 

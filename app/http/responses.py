@@ -1,7 +1,9 @@
 """The problem+json schema and the error responses each route documents in OpenAPI."""
 
-from typing import Any
+from collections.abc import AsyncIterator
+from typing import Any, Literal
 
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 
@@ -95,3 +97,14 @@ def use_problem_media_type(spec: dict[str, Any]) -> dict[str, Any]:
                 if status[0] in "45" and media is not None:
                     content["application/problem+json"] = content.pop(media)
     return spec
+
+
+def pdf_stream(
+    chunks: AsyncIterator[bytes], filename: str, *, disposition: Literal["inline", "attachment"]
+) -> StreamingResponse:
+    """A PDF passed through as it arrives (never buffered whole)."""
+    return StreamingResponse(
+        chunks,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'{disposition}; filename="{filename}"'},
+    )

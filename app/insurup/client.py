@@ -38,7 +38,7 @@ from app.insurup.proposals import (
     coverage_lines,
     proposal_body,
 )
-from app.insurup.purchase import Card, purchase_body
+from app.insurup.purchase import Card, PurchaseRedirect, purchase_body
 from app.insurup.vehicles import (
     LookupWire,
     NewVehicle,
@@ -49,7 +49,7 @@ from app.insurup.vehicles import (
     utilization_ordinal,
 )
 from app.validation import DocumentSerial, Plate
-from app.vocabulary import Channel, CustomerKind, PaymentMethod
+from app.vocabulary import Channel, ConsentType, CustomerKind, PaymentMethod
 
 __all__ = ["Agent", "Download", "InsurUpClient"]
 
@@ -75,6 +75,13 @@ query {
 # The fields InsurUp's guide selects; `id` is asked for too (to show the case id) as long as
 # InsurUp's schema has it, which no primary source shows.
 _CASE_FIELDS = "productBranch type status"
+
+
+def cases_query(customer_id: str, *, with_id: bool) -> str:
+    """The legacy GraphQL `cases` query for a customer's kasko sale opportunities."""
+    customer = orjson.dumps(customer_id).decode()
+    fields = f"id {_CASE_FIELDS}" if with_id else _CASE_FIELDS
+    return _CASES_QUERY % (customer, terms.SALE_OPPORTUNITY, terms.KASKO, fields)
 
 
 @dataclass(slots=True)
@@ -128,12 +135,14 @@ class InsurUpClient:
         identity_number: str,
         phone_national: str,
         birth_date: date | None,
+        consents: tuple[ConsentType, ...] = (),
     ) -> TokenPair | MfaChallenge:
         request = LoginRequest(
             kind=kind,
             identity_number=identity_number,
             phone_national=phone_national,
             birth_date=birth_date,
+            consents=consents,
             agent_id=self._agent.agent_id,
             agent_branch_id=self._agent.branch_id,
         )
@@ -176,23 +185,19 @@ class InsurUpClient:
     async def kasko_sale_cases(self, *, customer_id: str) -> list[CaseItem]:
         """The customer's kasko sale-opportunity cases, newest first (the caller decides)."""
 
-        def query(fields: str) -> str:
-            customer = orjson.dumps(customer_id).decode()
-            return _CASES_QUERY % (customer, terms.SALE_OPPORTUNITY, terms.KASKO, fields)
-
-        if self._case_ids.supported:
-            try:
-                data = await self._calls.graphql(
-                    "cases_query", query(f"id {_CASE_FIELDS}"), auth=self._auth
-                )
-            except QueryRejected:
-                self._case_ids.supported = False
-                log.warning("InsurUp's cases query has no id field; asking without it")
-                data = await self._calls.graphql(
-                    "cases_query", query(_CASE_FIELDS), auth=self._auth
-                )
-        else:
-            data = await self._calls.graphql("cases_query", query(_CASE_FIELDS), auth=self._auth)
+        with_id = self._case_ids.supported
+        try:
+            data = await self._calls.graphql(
+                "cases_query", cases_query(customer_id, with_id=with_id), auth=self._auth
+            )
+        except QueryRejected:
+            if not with_id:
+                raise
+            self._case_ids.supported = False
+            log.warning("InsurUp's cases query has no id field; asking without it")
+            data = await self._calls.graphql(
+                "cases_query", cases_query(customer_id, with_id=False), auth=self._auth
+            )
         cases = data.get("cases") if isinstance(data, dict) else None
         items = cases.get("items") if isinstance(cases, dict) else None
         if not isinstance(items, list):
@@ -364,7 +369,7 @@ class InsurUpClient:
         installment: int,
         callback_url: str,
         card: Card | None,
-    ) -> str:
+    ) -> PurchaseRedirect:
         """Start a payment; the answer is where to send the customer's browser."""
         body = purchase_body(
             method=method,
@@ -381,7 +386,9 @@ class InsurUpClient:
             auth=self._auth,
             json=body,
         )
-        return id_of(answer, "redirectUrl")
+        if isinstance(answer, str):  # a bare URL, as some answers are for created things
+            return PurchaseRedirect(url=id_of(answer))
+        return parse(PurchaseRedirect, answer)
 
     async def policy(self, *, policy_id: str) -> PolicyWire:
         body = await self._calls.json(
@@ -410,9 +417,19 @@ class InsurUpClient:
 
     async def open_policy_document(self, *, policy_id: str) -> Download:
         """The policy PDF as a stream, whether InsurUp answers with the bytes or a URL."""
-        first = await self._calls.open(
-            "policy_document", f"/api/policies/{seg(policy_id)}/document", auth=self._auth
+        return await self._open_document(
+            "policy_document", f"/api/policies/{seg(policy_id)}/document"
         )
+
+    async def open_information_form(self, *, proposal_id: str, product_id: str) -> Download:
+        """The pre-contract information form (ön bilgilendirme formu) of a product, as PDF."""
+        return await self._open_document(
+            "information_form",
+            f"/api/proposals/{seg(proposal_id)}/products/{seg(product_id)}/information-form",
+        )
+
+    async def _open_document(self, operation: str, path: str) -> Download:
+        first = await self._calls.open(operation, path, auth=self._auth)
         if is_pdf(first):
             return Download(first)
         try:
@@ -426,7 +443,7 @@ class InsurUpClient:
         if not isinstance(url, str) or not self._calls.may_follow(url):
             raise UpstreamError("The insurance platform sent no usable document address")
         # The document host is not InsurUp: it gets no token.
-        return Download(await self._calls.open("policy_document_file", url, auth=None))
+        return Download(await self._calls.open(f"{operation}_file", url, auth=None))
 
     async def reachable(self) -> bool:
         """Whether InsurUp answers HTTP at all (any status will do); for readiness reports."""

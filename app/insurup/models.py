@@ -10,7 +10,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.insurup import terms
-from app.vocabulary import CustomerKind
+from app.vocabulary import ConsentType, CustomerKind
 
 # Access tokens live about ten minutes (InsurUp docs); used only when neither `expiresIn`
 # nor the JWT `exp` tells us.
@@ -99,6 +99,7 @@ class LoginRequest:
     agent_id: str
     birth_date: date | None = None
     agent_branch_id: str | None = None
+    consents: tuple[ConsentType, ...] = ()
 
     def to_wire(self) -> dict[str, object]:
         # `$type` first: InsurUp's .NET deserializer needs the discriminator first.
@@ -113,6 +114,8 @@ class LoginRequest:
         body["agentId"] = self.agent_id
         if self.agent_branch_id:
             body["agentBranchId"] = self.agent_branch_id
+        if self.consents:
+            body["approvedConsentTypes"] = list(self.consents)
         return body
 
 

@@ -40,6 +40,8 @@ class ProductWire(Wire):
     insurance_company_id: int | None = Field(default=None, alias="insuranceCompanyId")
     insurance_company_name: str | None = Field(default=None, alias="insuranceCompanyName")
     insurance_company_logo: str | None = Field(default=None, alias="insuranceCompanyLogo")
+    # InsurUp's id of the insurer's product (an integer; webhooks name products by it).
+    insurer_product_id: int | None = Field(default=None, alias="productId")
     product_name: str | None = Field(default=None, alias="productName")
     kind: KindTerm = Field(default=None, alias="productType", validate_default=True)
     state: StateTerm = Field(default=None, validate_default=True)

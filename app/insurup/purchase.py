@@ -1,8 +1,11 @@
 """Starting a payment at InsurUp (`purchase/async`): the card and the body, built only here."""
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any, Literal
 
+from pydantic import BeforeValidator, Field
+
+from app.insurup.models import Wire
 from app.insurup.terms import PURCHASE_TYPES
 from app.vocabulary import PaymentMethod
 
@@ -49,3 +52,24 @@ def purchase_body(
     if card is not None:
         body["card"] = card.to_wire()
     return body
+
+
+def _form_fields(value: object) -> object:
+    if not isinstance(value, dict):
+        return value
+    return {str(k): "" if v is None else str(v) for k, v in value.items()}
+
+
+class PurchaseRedirect(Wire):
+    """Where the customer's browser goes to pay. InsurUp's contract names `redirectUrl` only;
+    its own site also posts a form (`formParameters`, `method`) when the answer carries one."""
+
+    url: str = Field(alias="redirectUrl", min_length=1)
+    method_: str | None = Field(default=None, alias="method")
+    fields: Annotated[dict[str, str], BeforeValidator(_form_fields)] = Field(
+        default_factory=dict, alias="formParameters"
+    )
+
+    @property
+    def method(self) -> Literal["GET", "POST"]:
+        return "POST" if (self.method_ or "").upper() == "POST" else "GET"

@@ -4,6 +4,7 @@ httpx-aiohttp turns every ClientConnectionError into ConnectTimeout, hiding whet
 POST could have reached InsurUp; here each failure maps to what happened to the request.
 """
 
+import asyncio
 import re
 import ssl
 from collections.abc import AsyncIterator
@@ -15,7 +16,13 @@ import httpx
 from multidict import CIMultiDict
 from yarl import URL
 
-__all__ = ["AiohttpTransport", "RequestNotSentError", "map_aiohttp_error", "request_never_sent"]
+__all__ = [
+    "AiohttpTransport",
+    "DeadlineTransport",
+    "RequestNotSentError",
+    "map_aiohttp_error",
+    "request_never_sent",
+]
 
 _CHUNK_SIZE = 64 * 1024
 # Exact message of aiohttp.http_writer.StreamWriter._write/_writelines (aiohttp 3.14).
@@ -228,3 +235,22 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         if self._session is not None:
             session, self._session = self._session, None
             await session.close()
+
+
+class DeadlineTransport(httpx.AsyncBaseTransport):
+    """A transport that gives up after the read timeout, for transports that enforce none
+    (httpx's ASGI transport, which calls the embedded sandbox in process): a hanging answer
+    becomes the `ReadTimeout` a network transport would raise."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self._inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        seconds = request.extensions.get("timeout", {}).get("read")
+        try:
+            return await asyncio.wait_for(self._inner.handle_async_request(request), seconds)
+        except TimeoutError as exc:
+            raise httpx.ReadTimeout("no answer in time", request=request) from exc
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()

@@ -10,7 +10,7 @@ from app.store.sessions import SessionStore
 @dataclass(frozen=True, slots=True)
 class Probe:
     redis: bool
-    insurup: bool
+    insurup: bool | None  # None: not asked
 
 
 class ReadinessProbe:
@@ -18,9 +18,10 @@ class ReadinessProbe:
         self._store = store
         self._insurup = insurup
 
-    async def probe(self) -> Probe:
+    async def probe(self, *, insurup: bool = True) -> Probe:
+        """Redis always; InsurUp only when asked (public probes must not cost InsurUp calls)."""
         try:
             redis_ok = await self._store.ping()
         except StoreUnavailable:
             redis_ok = False
-        return Probe(redis=redis_ok, insurup=await self._insurup.reachable())
+        return Probe(redis=redis_ok, insurup=await self._insurup.reachable() if insurup else None)

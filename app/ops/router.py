@@ -4,9 +4,11 @@ from typing import Literal
 
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from app.ops.deps import ReadinessDep
+from app.errors import NotFound
+from app.http.responses import problems
+from app.ops.deps import OperatorDep, ReadinessDep
 
 router = APIRouter(tags=["operations"])
 
@@ -17,8 +19,12 @@ class Health(BaseModel):
 
 class Readiness(BaseModel):
     status: Literal["ready", "not_ready"]
-    redis: Literal["ok", "unavailable"]
-    insurup: Literal["ok", "unreachable"]
+    redis: Literal["ok", "unavailable"] | None = Field(
+        default=None, description="Only with the metrics token"
+    )
+    insurup: Literal["ok", "unreachable"] | None = Field(
+        default=None, description="Only with the metrics token"
+    )
 
 
 @router.get("/healthz", response_model=Health)
@@ -30,17 +36,21 @@ async def healthz() -> Health:
 @router.get(
     "/readyz",
     response_model=Readiness,
+    response_model_exclude_none=True,
     responses={503: {"model": Readiness, "description": "Redis is unavailable"}},
 )
-async def readyz(readiness: ReadinessDep, response: Response) -> Readiness:
-    """Readiness: Redis must answer; InsurUp's reachability is reported alongside."""
+async def readyz(readiness: ReadinessDep, operator: OperatorDep, response: Response) -> Readiness:
+    """Readiness: Redis must answer; details (and InsurUp's reachability) with the metrics token."""
     # InsurUp never makes a replica unready: every replica shares it, so draining them all
     # would only turn an upstream slowdown into a full outage.
-    probe = await readiness.probe()
+    probe = await readiness.probe(insurup=operator)
     if not probe.redis:
         response.status_code = 503
+    status: Literal["ready", "not_ready"] = "ready" if probe.redis else "not_ready"
+    if not operator:
+        return Readiness(status=status)
     return Readiness(
-        status="ready" if probe.redis else "not_ready",
+        status=status,
         redis="ok" if probe.redis else "unavailable",
         insurup="ok" if probe.insurup else "unreachable",
     )
@@ -49,8 +59,13 @@ async def readyz(readiness: ReadinessDep, response: Response) -> Readiness:
 @router.get(
     "/metrics",
     response_class=Response,
-    responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}},
+    responses={
+        200: {"content": {"text/plain": {}}, "description": "Prometheus text format"},
+        **problems(404),
+    },
 )
-async def metrics() -> Response:
-    """Prometheus metrics: requests, InsurUp calls by operation and outcome, refreshes, cases."""
+async def metrics(operator: OperatorDep) -> Response:
+    """Prometheus metrics (`Authorization: Bearer <BFF_METRICS_TOKEN>`; 404 without it)."""
+    if not operator:
+        raise NotFound()
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Path, Request, Response, status
 from fastapi.responses import RedirectResponse
 
 from app.errors import IdempotencyKeyRequired
-from app.http.auth import CaseReady, SettingsDep, SignedIn, browser_guard
+from app.http.auth import CaseReady, SettingsDep, SignedIn, browser_guard, own_origin
 from app.http.params import ProductId, QuoteId, idempotency_key
 from app.http.responses import UPSTREAM, problems
 from app.payments.deps import PaymentsDep
@@ -35,11 +35,12 @@ async def purchase(
     quote_id: QuoteId,
     product_id: ProductId,
     body: PurchaseCreate,
+    request: Request,
     record: CaseReady,
     payments: PaymentsDep,
     idempotency_key: IdempotencyKey = None,
 ) -> PaymentStarted:
-    """Start paying for a product; send the customer to `redirectUrl`."""
+    """Start paying for a product; send the customer as `redirect` says."""
     if idempotency_key is None:
         raise IdempotencyKeyRequired()
     return await payments.purchase(
@@ -48,6 +49,7 @@ async def purchase(
         product_id=product_id,
         form=body,
         idempotency_key=idempotency_key,
+        callback_base=own_origin(request),
     )
 
 
@@ -84,7 +86,8 @@ async def _answer(
             ),
             media_type="application/json",
         )
-    return RedirectResponse(_result_url(settings.result_url, payment), status_code=303)
+    result = settings.result_url_on(own_origin(request))
+    return RedirectResponse(_result_url(result, payment), status_code=303)
 
 
 _CALLBACK_RESPONSES: dict[int | str, dict[str, object]] = {

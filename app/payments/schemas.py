@@ -2,7 +2,7 @@
 
 import datetime as dt
 import re
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 from stdnum import luhn
@@ -81,16 +81,33 @@ class PurchaseCreate(ApiModel):
     card: CardInput | None = Field(
         default=None, description="Required for the 3-D Secure methods, refused otherwise"
     )
+    information_form_accepted: bool = Field(
+        default=False,
+        description="The customer opened this product's pre-contract information form "
+        "(`GET .../information-form`) and accepted it; required",
+    )
 
     def fingerprint_view(self) -> dict[str, Any]:
         """What the idempotency record compares: the request without any card data."""
         return {"installmentNumber": self.installment_number, "method": self.method}
 
 
+class Redirect(ApiModel):
+    url: str
+    method: Literal["GET", "POST"] = Field(
+        description="`POST`: submit a form with `fields` to `url` (3-D Secure pages); "
+        "`GET`: navigate to `url`"
+    )
+    fields: dict[str, str] = Field(default_factory=dict)
+
+
 class PaymentStarted(ApiModel):
     payment_id: str
     status: str = "pending"
-    redirect_url: str = Field(description="Send the customer's browser here")
+    redirect: Redirect = Field(description="How to send the customer's browser to pay")
+    redirect_url: str | None = Field(
+        default=None, description="The same `url` when a plain navigation (`GET`) is enough"
+    )
 
 
 # A payment as its customer sees it: the stored record less what is internal.
@@ -102,7 +119,11 @@ class PaymentRead(ApiModel):
     installment_number: int
     method: str
     policy_id: str | None
-    failure_reason: str | None
+    failure_reason: str | None = Field(
+        description="`declined` (no money taken), `insurer_failed`, `abandoned` (the bank page "
+        "was left), `payment_not_completed`, `not_started`",
+        examples=["declined"],
+    )
     created_at: dt.datetime
     updated_at: dt.datetime
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Body, Depends, Path, Response, status
 from fastapi.responses import StreamingResponse
 
 from app.http.auth import SignedIn, browser_guard
-from app.http.responses import UPSTREAM, problems
+from app.http.responses import UPSTREAM, pdf_stream, problems
 from app.policies.deps import PoliciesDep
 from app.policies.schemas import DocumentSend, PolicyRead
 
@@ -35,11 +35,7 @@ async def policy_document(
 ) -> StreamingResponse:
     """The policy PDF, streamed from InsurUp as it arrives."""
     filename, download = await policies.document(record, policy_id)
-    return StreamingResponse(
-        download.chunks(),
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return pdf_stream(download.chunks(), filename, disposition="attachment")
 
 
 @router.post(

@@ -4,6 +4,7 @@ import re
 
 from pydantic import TypeAdapter
 
+from app.core.ownership import owned
 from app.core.tokens import CustomerClients
 from app.errors import FieldError, ValidationFailed
 from app.http.schemas import Insurer
@@ -23,7 +24,8 @@ class PolicyService:
         self._cache = cache
 
     async def read(self, record: SessionRecord, policy_id: str) -> PolicyRead:
-        wire = await self._insurup.of(record).policy(policy_id=policy_id)
+        with owned("policy"):
+            wire = await self._insurup.of(record).policy(policy_id=policy_id)
         insurers = await self._insurers(record)
         insurer_id = wire.insurance_company_id
         name, logo = insurers.get(str(insurer_id), ("", None))
@@ -49,7 +51,8 @@ class PolicyService:
         """The download's file name and the open stream (closed by whoever reads it)."""
         policy = await self.read(record, policy_id)
         number = _FILENAME_UNSAFE.sub("_", policy.policy_number or policy.policy_id)
-        download = await self._insurup.of(record).open_policy_document(policy_id=policy_id)
+        with owned("policy"):
+            download = await self._insurup.of(record).open_policy_document(policy_id=policy_id)
         return f"kasko-{number}.pdf", download
 
     async def send(self, record: SessionRecord, policy_id: str, email: str | None) -> None:
@@ -61,6 +64,7 @@ class PolicyService:
                 "InsurUp has no e-mail address for this customer",
                 errors=[FieldError("email", "is required: no e-mail address is on file")],
             )
-        await insurup.send_policy_document(
-            policy_id=policy_id, customer_id=record.customer_id, email=email
-        )
+        with owned("policy"):
+            await insurup.send_policy_document(
+                policy_id=policy_id, customer_id=record.customer_id, email=email
+            )

@@ -9,7 +9,14 @@ from collections.abc import Collection
 
 from app.http.schemas import Insurer
 from app.insurup.proposals import PremiumWire, ProductWire, ProposalWire
-from app.quotes.schemas import CoverageGroup, Money, Premium, ProductRead, QuoteRead
+from app.quotes.schemas import (
+    CoverageGroup,
+    Money,
+    NotPurchasableReason,
+    Premium,
+    ProductRead,
+    QuoteRead,
+)
 from app.vocabulary import PAYMENT_METHODS, PaymentMethod, ProductState
 
 _ORDER: dict[ProductState, int] = {
@@ -25,8 +32,13 @@ _LEADING: tuple[ProductState, ...] = ("purchased", "purchasing", "active", "wait
 
 
 class QuoteNormalizer:
-    def __init__(self, *, enabled_methods: Collection[str]) -> None:
+    def __init__(
+        self, *, enabled_methods: Collection[str], online_insurers: Collection[int] = ()
+    ) -> None:
         self._enabled = frozenset(enabled_methods)
+        # Insurers the agency may sell through on its own site (distance-sales permission,
+        # per insurer); empty: all of them.
+        self._online = frozenset(online_insurers)
 
     def methods(self, offered: list[PaymentMethod]) -> list[PaymentMethod]:
         """The methods the product offers and the agency takes, in order of preference."""
@@ -47,6 +59,7 @@ class QuoteNormalizer:
         methods = self.methods(wire.payment_methods)
         premiums = [p for p in (self.premium(w) for w in wire.premiums) if p is not None]
         premiums.sort(key=lambda p: p.installment_number)
+        reason = self._not_purchasable(wire, methods=bool(methods), priced=bool(premiums))
         group = (
             CoverageGroup(id=wire.coverage_group_id, name=wire.coverage_group_name or "")
             if wire.coverage_group_id
@@ -62,18 +75,29 @@ class QuoteNormalizer:
             product_name=wire.product_name,
             coverage_group=group,
             state=wire.state,
-            # Robot products have no purchase request at InsurUp: never a pay button.
-            purchasable=(
-                wire.kind == "web_service"
-                and wire.state == "active"
-                and bool(methods)
-                and bool(premiums)
-            ),
+            purchasable=reason is None,
+            not_purchasable_reason=reason,
             payment_methods=methods,
             premiums=premiums,
             lowest_gross_premium=min((p.gross_premium for p in premiums), default=None),
             error_message=wire.error_message if wire.state == "failed" else None,
         )
+
+    def _not_purchasable(
+        self, wire: ProductWire, *, methods: bool, priced: bool
+    ) -> NotPurchasableReason | None:
+        if wire.state in ("purchased", "purchasing"):
+            return "sold"
+        if wire.state == "failed":
+            return "failed"
+        if wire.kind != "web_service":
+            # Robot products have no purchase request at InsurUp: never a pay button.
+            return "robot"
+        if wire.state != "active" or not priced:
+            return "not_priced"
+        if not methods or (self._online and wire.insurance_company_id not in self._online):
+            return "not_sold_online"
+        return None
 
     def quote(self, wire: ProposalWire) -> QuoteRead:
         products = [self.product(p) for p in wire.products]

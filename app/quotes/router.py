@@ -5,12 +5,14 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response, status
+from fastapi.responses import StreamingResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
+from pydantic import TypeAdapter
 
 from app.errors import FieldError, GatewayError, ValidationFailed
 from app.http.auth import CaseReady, SettingsDep, SignedIn, browser_guard
 from app.http.params import ProductId, QuoteId, idempotency_key
-from app.http.responses import UPSTREAM, problems
+from app.http.responses import UPSTREAM, pdf_stream, problems
 from app.insurup.vehicles import check_utilization
 from app.quotes.deps import QuotesDep
 from app.quotes.events import Subscription
@@ -69,7 +71,7 @@ def check_query_style(value: str) -> str:
     "/quotes",
     status_code=status.HTTP_201_CREATED,
     response_model=QuoteCreated,
-    responses=problems(409, 422, *_COMMON),
+    responses=problems(409, 422, 429, *_COMMON),
 )
 async def create_quote(
     body: QuoteCreate,
@@ -81,10 +83,18 @@ async def create_quote(
     return await quotes.create(record, body, idempotency_key=idempotency_key)
 
 
+# The hot read path's answer, encoded once: the service builds it from validated models, so
+# FastAPI's second validation of it is skipped (a returned Response is sent as it is); the
+# bytes are those FastAPI would send (the same TypeAdapter.dump_json). `response_model` stays
+# for the OpenAPI document.
+_QUOTE_JSON = TypeAdapter(QuoteRead)
+
+
 @router.get("/quotes/{quoteId}", response_model=QuoteRead, responses=problems(*_COMMON))
-async def read_quote(quote_id: QuoteId, record: CaseReady, quotes: QuotesDep) -> QuoteRead:
+async def read_quote(quote_id: QuoteId, record: CaseReady, quotes: QuotesDep) -> Response:
     """The quote with its products, sorted for comparison (cheapest priced first)."""
-    return await quotes.read(record, quote_id)
+    quote = await quotes.read(record, quote_id)
+    return Response(_QUOTE_JSON.dump_json(quote, by_alias=True), media_type="application/json")
 
 
 async def _subscription(
@@ -166,6 +176,42 @@ async def installment(
 ) -> InstallmentRead:
     """Premium detail of one installment plan of a product."""
     return await quotes.installment(record, quote_id, product_id, installment_number)
+
+
+@router.get(
+    "/quotes/{quoteId}/products/{productId}/information-form",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "content": {"application/pdf": {}},
+            "description": "The pre-contract information form (ön bilgilendirme formu)",
+        },
+        **problems(*_COMMON),
+    },
+)
+async def information_form(
+    quote_id: QuoteId, product_id: ProductId, record: CaseReady, quotes: QuotesDep
+) -> StreamingResponse:
+    """The product's pre-contract information form; show it before the pay button works."""
+    filename, download = await quotes.information_form(record, quote_id, product_id)
+    return pdf_stream(download.chunks(), filename, disposition="inline")
+
+
+@router.post(
+    "/quotes/{quoteId}/products/{productId}/callback-request",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_class=Response,
+    responses={
+        202: {"description": "The agency will call the customer about this product"},
+        **problems(*_COMMON),
+    },
+)
+async def request_call_back(
+    quote_id: QuoteId, product_id: ProductId, record: CaseReady, quotes: QuotesDep
+) -> Response:
+    """Ask the agency to call about a product that cannot be bought online (robot quotes)."""
+    await quotes.request_call_back(record, quote_id, product_id)
+    return Response(status_code=status.HTTP_202_ACCEPTED)
 
 
 @router.post(

@@ -1,13 +1,15 @@
 """Quotes as the frontend sees them: products normalised, sorted, in TRY, without commission."""
 
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
 from app.http.params import ID_PATTERN
 from app.http.schemas import ApiModel, Insurer
 from app.vocabulary import PaymentMethod, ProductState
+
+NotPurchasableReason = Literal["robot", "not_priced", "failed", "not_sold_online", "sold"]
 
 
 class QuoteCreate(ApiModel):
@@ -51,7 +53,14 @@ class ProductRead(ApiModel):
     coverage_group: CoverageGroup | None
     state: ProductState
     purchasable: bool = Field(
-        description="A web-service product, priced, with a payment method the agency takes"
+        description="A web-service product, priced, with a payment method the agency takes, "
+        "from an insurer the agency sells online"
+    )
+    not_purchasable_reason: NotPurchasableReason | None = Field(
+        default=None,
+        description="Why there is no pay button: `robot` (priced by a person: offer a call-back),"
+        " `not_priced` (no price yet), `failed`, `not_sold_online` (the agency sells it only "
+        "through an agent), `sold` (a payment is under way or done)",
     )
     payment_methods: list[PaymentMethod]
     premiums: list[Premium]

@@ -2,13 +2,18 @@
 follow a quote live (one shared InsurUp poll per quote per replica)."""
 
 import datetime as dt
+import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from pydantic import TypeAdapter
 
+from app.core.limits import QuoteLimits
+from app.core.ownership import owned
 from app.core.tokens import CustomerClients
 from app.errors import FieldError, NotFound, ValidationFailed
+from app.insurup.client import Download
 from app.insurup.proposals import CoverageChoicesWire, ProductWire, ProposalWire
 from app.quotes.events import QuoteWatcher, Subscription
 from app.quotes.normalize import QuoteNormalizer
@@ -25,14 +30,18 @@ from app.quotes.schemas import (
 )
 from app.store.cache import ReferenceCache
 from app.store.idempotency import IdempotencyStore, fingerprint
+from app.store.information_forms import InformationForms
 from app.store.locks import LeasePolicy
 from app.store.sessions import SessionRecord, Transport
+from app.telemetry.metrics import CALL_BACKS
 from app.validation.dates import today_in_turkey
 from app.vocabulary import Channel
 
 # Insurers quote a policy start from today up to about two months ahead.
 MAX_START_DAYS = 60
 _CHOICES = TypeAdapter(list[CoverageChoicesWire])
+_FILENAME_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+log = logging.getLogger("app.quotes")
 
 
 class QuoteService:
@@ -47,8 +56,12 @@ class QuoteService:
         channels: dict[Transport, Channel],
         leases: LeasePolicy,
         cache: ReferenceCache,
+        limits: QuoteLimits,
+        forms: InformationForms,
     ) -> None:
         self._insurup = insurup
+        self._forms = forms
+        self._limits = limits
         self._idempotency = idempotency
         self._normalizer = normalizer
         self._watcher = watcher
@@ -87,18 +100,21 @@ class QuoteService:
     async def create(
         self, record: SessionRecord, form: QuoteCreate, *, idempotency_key: str | None
     ) -> QuoteCreated:
-        """Start a proposal at InsurUp; with an `Idempotency-Key`, at most one per key."""
+        """Start a proposal at InsurUp; with an `Idempotency-Key`, at most one per key (a
+        replayed answer spends no rate-limit allowance; a refused one frees the key)."""
         groups = self._checked_groups(form.coverage_group_ids)
         self._check_start(form.policy_start_date)
 
         async def propose() -> QuoteCreated:
-            quote_id = await self._insurup.of(record).create_proposal(
-                customer_id=record.customer_id,
-                vehicle_id=form.vehicle_id,
-                coverage_group_ids=groups,
-                channel=self._channels[record.info.transport],
-                policy_start_date=form.policy_start_date,
-            )
+            await self._limits.quote(session_handle=record.handle, customer_id=record.customer_id)
+            with owned("vehicle"):
+                quote_id = await self._insurup.of(record).create_proposal(
+                    customer_id=record.customer_id,
+                    vehicle_id=form.vehicle_id,
+                    coverage_group_ids=groups,
+                    channel=self._channels[record.info.transport],
+                    policy_start_date=form.policy_start_date,
+                )
             return QuoteCreated(quote_id=quote_id)
 
         if idempotency_key is None:
@@ -141,7 +157,8 @@ class QuoteService:
             )
 
     async def proposal(self, record: SessionRecord, quote_id: str) -> ProposalWire:
-        return await self._insurup.of(record).proposal(proposal_id=quote_id)
+        with owned("quote"):
+            return await self._insurup.of(record).proposal(proposal_id=quote_id)
 
     async def read(self, record: SessionRecord, quote_id: str) -> QuoteRead:
         return self._normalizer.quote(await self.proposal(record, quote_id))
@@ -173,9 +190,10 @@ class QuoteService:
     async def coverage(
         self, record: SessionRecord, quote_id: str, product_id: str
     ) -> ProductCoverage:
-        lines = await self._insurup.of(record).product_coverage(
-            proposal_id=quote_id, product_id=product_id
-        )
+        with owned("quote"):
+            lines = await self._insurup.of(record).product_coverage(
+                proposal_id=quote_id, product_id=product_id
+            )
         return ProductCoverage(
             product_id=product_id,
             items=[
@@ -191,9 +209,10 @@ class QuoteService:
         premium = self._normalizer.premium(wire) if wire else None
         if wire is None or premium is None:
             raise NotFound("This product has no such installment plan")
-        detail = await self._insurup.of(record).premium_detail(
-            proposal_id=quote_id, product_id=product_id, installment=number
-        )
+        with owned("quote"):
+            detail = await self._insurup.of(record).premium_detail(
+                proposal_id=quote_id, product_id=product_id, installment=number
+            )
         return InstallmentRead(
             installment_number=number,
             gross_premium=premium.gross_premium,
@@ -202,8 +221,46 @@ class QuoteService:
             insurer_proposal_number=detail.insurer_proposal_number or wire.insurer_proposal_number,
         )
 
+    async def information_form(
+        self, record: SessionRecord, quote_id: str, product_id: str
+    ) -> tuple[str, Download]:
+        """The product's pre-contract information form (PDF), noted as opened in this session:
+        a purchase needs it."""
+        await self.product(record, quote_id, product_id)  # the customer's own quote, or 404
+        download = await self._insurup.of(record).open_information_form(
+            proposal_id=quote_id, product_id=product_id
+        )
+        await self._forms.opened(record.handle, quote_id, product_id)
+        return f"on-bilgilendirme-{_FILENAME_UNSAFE.sub('_', product_id)}.pdf", download
+
+    async def request_call_back(
+        self, record: SessionRecord, quote_id: str, product_id: str
+    ) -> None:
+        """A customer who cannot buy a product online (a robot quote, an insurer the agency
+        sells only through its staff) asks to be called. Recorded where the agency sees it: one
+        `call-back requested` log line with the customer, quote, product and CRM case ids (no
+        personal data), and a metric; once per product per session."""
+        product = await self.product(record, quote_id, product_id)  # the customer's own, or 404
+        if not await self._forms.call_back_asked(record.handle, quote_id, product_id):
+            return
+        CALL_BACKS.inc()
+        log.warning(
+            "call-back requested",
+            extra={
+                "customerId": record.customer_id,
+                "caseId": record.case.case_id if record.case else None,
+                "quoteId": quote_id,
+                "productId": product_id,
+                "insurerId": product.insurance_company_id,
+                "reason": self.offer(product).not_purchasable_reason,
+            },
+        )
+
     async def retry(self, record: SessionRecord, quote_id: str, product_id: str) -> None:
-        await self._insurup.of(record).retry_product(proposal_id=quote_id, product_id=product_id)
+        with owned("quote"):
+            await self._insurup.of(record).retry_product(
+                proposal_id=quote_id, product_id=product_id
+            )
 
     @property
     def followed(self) -> int:

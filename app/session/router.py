@@ -16,6 +16,7 @@ from app.http.auth import (
 from app.http.responses import UPSTREAM, problems
 from app.session.deps import SessionServiceDep
 from app.session.schemas import (
+    ConsentRead,
     CustomerRead,
     LoginCreate,
     LoginPending,
@@ -86,6 +87,7 @@ async def start_login(
             identity_number=body.identity_number,
             phone_national=national_mobile_digits(body.phone_number),
             birth_date=body.birth_date,
+            consents=tuple(body.consents),
         ),
         transport=credentials.transport,
         client_ip=client_ip(request),
@@ -101,6 +103,15 @@ async def start_login(
     return LoginPending(session_token=token)
 
 
+@router.get("/consents", response_model=list[ConsentRead], responses=problems(*_GUARDED))
+async def consents(settings: SettingsDep) -> list[ConsentRead]:
+    """The consents sign-in asks for, with the notice each one needs shown beside it."""
+    return [
+        ConsentRead(type="KVKK", required=True, notice_url=settings.kvkk_notice_url),
+        ConsentRead(type="ETK", required=False, notice_url=None),
+    ]
+
+
 @router.post(
     "/session/mfa",
     response_model=SessionRead,
@@ -108,13 +119,22 @@ async def start_login(
     responses=problems(400, 401, 409, 422, 429, *_GUARDED, *UPSTREAM),
 )
 async def verify_mfa(
-    body: MfaVerify, request: Request, record: AnySession, sessions: SessionServiceDep
+    body: MfaVerify,
+    request: Request,
+    response: Response,
+    record: AnySession,
+    credentials: CredentialsDep,
+    sessions: SessionServiceDep,
+    settings: SettingsDep,
 ) -> SessionRead:
-    """Check the SMS code; on success the session is signed in."""
+    """Check the SMS code; signed in, the session gets a new id (cookie or `sessionToken`)."""
     signed_in = await sessions.verify_mfa(
         record=record, code=body.code, client_ip=client_ip(request)
     )
-    return _session_view(signed_in, sessions)
+    bearer = credentials.transport == "bearer"
+    if not bearer:
+        _set_cookie(response, settings, signed_in.session_id)
+    return _session_view(signed_in.record, sessions, signed_in.session_id if bearer else None)
 
 
 @router.get(

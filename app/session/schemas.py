@@ -17,7 +17,7 @@ from app.validation import (
     normalize_vkn,
     validate_birth_date,
 )
-from app.vocabulary import CustomerKind
+from app.vocabulary import ConsentType, CustomerKind
 
 _IDENTITY_RULES = {
     "individual": normalize_tckn,
@@ -43,6 +43,20 @@ class LoginCreate(ApiModel):
     phone_number: TrMobile = Field(
         description="A Turkish mobile number in any common form", examples=["+905321234567"]
     )
+    consents: list[ConsentType] = Field(
+        min_length=1,
+        max_length=2,
+        description="What the customer agreed to: `KVKK` (required, after reading the notice "
+        "from `GET /api/v1/consents`) and optionally `ETK` (commercial messages)",
+        examples=[["KVKK"]],
+    )
+
+    @field_validator("consents")
+    @classmethod
+    def _kvkk_given(cls, consents: list[ConsentType]) -> list[ConsentType]:
+        if "KVKK" not in consents:
+            raise ValueError("must include KVKK: personal data is processed only with consent")
+        return list(dict.fromkeys(consents))
 
     @field_validator("identity_number", mode="before")
     @classmethod
@@ -65,6 +79,12 @@ class LoginCreate(ApiModel):
         return None if value is None else validate_birth_date(value)
 
 
+class ConsentRead(ApiModel):
+    type: ConsentType
+    required: bool
+    notice_url: str | None = Field(description="The text the customer reads before agreeing")
+
+
 class MfaVerify(ApiModel):
     code: str = Field(
         pattern=r"^\d{4,8}$", description="The code from the SMS", examples=["123456"]
@@ -74,7 +94,9 @@ class MfaVerify(ApiModel):
 class LoginPending(ApiModel):
     status: Literal["mfa_required"] = "mfa_required"
     session_token: str | None = Field(
-        default=None, description="Only for `X-Session-Transport: bearer` sign-ins"
+        default=None,
+        description="Only for `X-Session-Transport: bearer` sign-ins: good for the SMS-code "
+        "step only; its answer carries the signed-in session's token",
     )
 
 
@@ -87,7 +109,9 @@ class SessionRead(ApiModel):
     )
     expires_at: datetime = Field(description="When the session ends unless used again")
     session_token: str | None = Field(
-        default=None, description="Only in sign-in answers of `X-Session-Transport: bearer`"
+        default=None,
+        description="Only for `X-Session-Transport: bearer`, in the sign-in and SMS-code "
+        "answers: the session's token from now on (the SMS step issues a new one)",
     )
 
 

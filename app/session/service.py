@@ -34,7 +34,7 @@ from app.store.sessions import (
     new_session_id,
 )
 from app.telemetry.metrics import LOGINS
-from app.vocabulary import CustomerKind
+from app.vocabulary import ConsentType, CustomerKind
 
 log = logging.getLogger("app.session")
 
@@ -47,6 +47,7 @@ class SignInDetails:
     identity_number: str
     phone_national: str
     birth_date: date | None
+    consents: tuple[ConsentType, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,14 +113,14 @@ class SessionService:
         replacing: SessionRecord | None = None,
     ) -> Started:
         """Ask InsurUp to sign the customer in (and send the SMS), open a session for it."""
-        await self._limits.login(
-            client_ip=client_ip, identity_digest=self._sealer.digest(details.identity_number)
-        )
+        identity = self._sealer.digest(details.identity_number)
+        attempt = await self._limits.login(client_ip=client_ip, identity_digest=identity)
         answer = await self._client.login_or_register(
             kind=details.kind,
             identity_number=details.identity_number,
             phone_national=details.phone_national,
             birth_date=details.birth_date,
+            consents=details.consents,
         )
         if replacing is not None:
             await self._store.delete(replacing)
@@ -135,7 +136,9 @@ class SessionService:
         session_id = new_session_id()
         record = SessionRecord(handle=handle_of(session_id), info=info)
         if isinstance(answer, MfaChallenge):
+            await self._limits.sms_sent(identity_digest=identity)
             record.mfa_token = answer.token
+            record.login_attempt = attempt
             await self._store.create(record)
             LOGINS.labels("login", "mfa_required").inc()
             return Started(session_id=session_id, record=record)
@@ -146,24 +149,25 @@ class SessionService:
             # Half a sign-in is no session: nothing is left behind for the next request.
             await self._store.delete(record)
             raise
+        await self._limits.signed_in(attempt)
         LOGINS.labels("login", "authenticated").inc()
         return Started(session_id=session_id, record=record)
 
-    async def verify_mfa(
-        self, *, record: SessionRecord, code: str, client_ip: str
-    ) -> SessionRecord:
-        """Check the SMS code; returns the signed-in session."""
+    async def verify_mfa(self, *, record: SessionRecord, code: str, client_ip: str) -> Started:
+        """Check the SMS code; returns the signed-in session under a new session id (the
+        pending session's id stops working: a planted or overheard id gains nothing)."""
         if record.info.stage != "mfa_pending" or record.mfa_token is None:
             raise MfaNotPending()
         await self._limits.mfa(client_ip=client_ip)
 
-        async def first_attempts_outcome() -> SessionRecord | None:
+        async def first_attempts_outcome() -> Started | None:
             # A double submit: InsurUp's MFA token is single use, so the first attempt runs
-            # alone and a success answers both; after a wrong code, ours is tried next.
-            current = await self._store.load(record.handle)
-            if current is None:
-                raise MfaNotPending("The sign-in has ended; sign in again")
-            return current if current.info.stage == "authenticated" else None
+            # alone. Its success moves the session to a new id that only its own answer
+            # carries; the others then find no pending sign-in (409) and the client keeps the
+            # first answer's session. After a wrong code, ours is tried next.
+            if await self._store.load(record.handle) is None:
+                raise MfaNotPending("No sign-in is waiting any more; sign in again if needed")
+            return None
 
         try:
             return await self._locks.run_once(
@@ -175,13 +179,11 @@ class SessionService:
         except StillHeld as exc:
             raise MfaNotPending("Another attempt is still running; try again") from exc
 
-    async def _verify_once(self, record: SessionRecord, code: str) -> SessionRecord:
+    async def _verify_once(self, record: SessionRecord, code: str) -> Started:
         current = await self._store.load(record.handle)
         if current is None:
-            raise MfaNotPending("The sign-in has ended; sign in again")
-        if current.info.stage == "authenticated":
-            return current
-        if current.mfa_token is None:
+            raise MfaNotPending("No sign-in is waiting any more; sign in again if needed")
+        if current.info.stage != "mfa_pending" or current.mfa_token is None:
             raise MfaNotPending()
         try:
             pair = await self._client.verify_mfa(mfa_token=current.mfa_token, code=code)
@@ -193,9 +195,13 @@ class SessionService:
             await self._store.delete(current)
             LOGINS.labels("mfa", "expired").inc()
             raise MfaNotPending("The SMS code has expired; sign in again") from exc
-        await self._sign_in(current, pair)
+        attempt = current.login_attempt
+        session_id = new_session_id()
+        await self._sign_in(current, pair, new_handle=handle_of(session_id))
+        if attempt is not None:
+            await self._limits.signed_in(attempt)
         LOGINS.labels("mfa", "authenticated").inc()
-        return current
+        return Started(session_id=session_id, record=current)
 
     async def _count_failure(self, record: SessionRecord) -> None:
         failures = await self._store.count_mfa_failure(record.handle)
@@ -204,7 +210,10 @@ class SessionService:
             await self._store.delete(record)
             raise RateLimited("Too many wrong codes; sign in again", retry_after=60)
 
-    async def _sign_in(self, record: SessionRecord, pair: TokenPair) -> None:
+    async def _sign_in(
+        self, record: SessionRecord, pair: TokenPair, *, new_handle: str | None = None
+    ) -> None:
+        """Sign the session in with InsurUp's pair; with `new_handle`, under that handle."""
         tokens = Tokens(
             access=pair.access_token,
             refresh=pair.refresh_token,
@@ -215,7 +224,11 @@ class SessionService:
         if record.info.customer_id is None:
             raise NotAuthenticated("The customer could not be identified; sign in again")
         record.info.customer_name = short_name(customer.display_name) if customer else None
-        if not await self._store.authenticate(record, tokens):
+        if new_handle is None:
+            stored = await self._store.authenticate(record, tokens)
+        else:
+            stored = await self._store.authenticate_as(record, tokens, handle=new_handle)
+        if not stored:
             raise NotAuthenticated()
         await self._wait_for_case(record)
 

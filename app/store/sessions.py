@@ -36,6 +36,13 @@ if not current or string.sub(current, 1, 8) ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
 return 1
 """
+# Delete a pending session (and its strike count) only if it is still the version read.
+_DEL_IF_VERSION = """
+local current = redis.call('GET', KEYS[1])
+if not current or string.sub(current, 1, 8) ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1], KEYS[2])
+return 1
+"""
 # A record changed under a writer this many times in a row is contended beyond reason.
 _MAX_MERGES = 8
 
@@ -84,6 +91,8 @@ class SessionRecord:
     tokens: Tokens | None = None
     mfa_token: str | None = None
     case: CaseOutcome | None = None
+    # While the SMS code is pending: the sign-in attempt's rate-limit key, cleared on success.
+    login_attempt: str | None = None
     # Identifies the token pair as read: a refresh replaces only the pair it started from.
     tokens_tag: bytes | None = field(default=None, repr=False)
 
@@ -116,6 +125,7 @@ class SessionStore:
         self._sealer = sealer
         self._idle = idle_seconds
         self._set_if_version = redis.register_script(_SET_IF_VERSION)
+        self._del_if_version = redis.register_script(_DEL_IF_VERSION)
 
     # -- encoding --------------------------------------------------------------------------------
 
@@ -131,12 +141,15 @@ class SessionStore:
             record.mfa_token,
             [case.case_id, case.created] if case else None,
         ]
+        if record.login_attempt is not None:
+            # Only pending sessions carry it; signed-in ones keep the shorter layout.
+            body.append(record.login_attempt)
         packed = zlib.compress(orjson.dumps(body), 9)
         return secrets.token_bytes(_TAG) + self._sealer.seal(packed, context=record.handle.encode())
 
     def _decode(self, handle: str, raw: bytes) -> tuple[SessionRecord, bytes]:
         packed = self._sealer.open(raw[_TAG:], context=handle.encode())
-        version, times, who, pair, mfa, case = orjson.loads(zlib.decompress(packed))
+        version, times, who, pair, mfa, case, *pending = orjson.loads(zlib.decompress(packed))
         if version != _FORMAT:
             raise ValueError("unknown session format")
         tokens = Tokens(*pair) if pair else None
@@ -146,6 +159,7 @@ class SessionStore:
             tokens=tokens,
             mfa_token=mfa,
             case=CaseOutcome(*case) if case else None,
+            login_attempt=pending[0] if pending else None,
             tokens_tag=_tag_of(tokens),
         )
         return record, raw[:_TAG]
@@ -236,7 +250,7 @@ class SessionStore:
         info = replace(record.info, stage="authenticated")
 
         def signed_in(current: SessionRecord) -> SessionRecord:
-            return replace(current, info=info, tokens=tokens, mfa_token=None)
+            return replace(current, info=info, tokens=tokens, mfa_token=None, login_attempt=None)
 
         stored = await self._merge(record.handle, signed_in)
         if stored is None:
@@ -244,6 +258,36 @@ class SessionStore:
         record.info, record.tokens, record.mfa_token = stored.info, tokens, None
         record.tokens_tag = stored.tokens_tag
         await self._index(record.info, record.handle)
+        return True
+
+    @guarded
+    async def authenticate_as(self, record: SessionRecord, tokens: Tokens, *, handle: str) -> bool:
+        """Turn a pending session into a signed-in one under a new handle (the SMS step issues
+        a new session id, so whoever knew the old one learns nothing of the new). Two keys in
+        two slots, in this order: write the new record (`SET NX`), then delete the old one
+        only if it is still the version read; if it changed or went meanwhile (signed out,
+        moved by another attempt) the new one is dropped. One session results, or none: then
+        False. On success `record` is the new session."""
+        current = await self._read(record.handle)
+        if current is None or current[0].info.stage != "mfa_pending":
+            return False
+        pending, version = current
+        old_handle = record.handle
+        info = replace(record.info, stage="authenticated")
+        moved = SessionRecord(handle=handle, info=info, tokens=tokens, case=pending.case)
+        new_key = self._keys.session(handle)
+        if not await self._redis.set(new_key, self._encode(moved), ex=self._ttl(info), nx=True):
+            return False
+        old_keys = [self._keys.session(old_handle), self._keys.mfa_attempts(old_handle)]
+        if not await self._del_if_version(keys=old_keys, args=[version]):
+            await self._redis.delete(new_key)
+            return False
+        record.handle, record.info, record.tokens = handle, info, tokens
+        record.mfa_token, record.login_attempt, record.case = None, None, pending.case
+        record.tokens_tag = _tag_of(tokens)
+        await self._index(info, handle)
+        if info.customer_id:
+            await self._redis.srem(self._keys.customer_sessions(info.customer_id), old_handle)
         return True
 
     @guarded

@@ -1,7 +1,7 @@
 """Prometheus metrics. Registered once per process: replicas are processes, and several app
 instances inside one test process simply share the counters."""
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 REQUESTS = Counter("bff_requests_total", "HTTP requests served", ["method", "route", "status"])
 REQUEST_SECONDS = Histogram(
@@ -19,5 +19,17 @@ INSURUP_SECONDS = Histogram(
 )
 TOKEN_REFRESHES = Counter("bff_token_refreshes_total", "InsurUp token refreshes", ["outcome"])
 CASES = Counter("bff_cases_total", "Sale-opportunity case step", ["outcome"])
+CALL_BACKS = Counter(
+    "bff_call_back_requests_total", "Customers asking the agency to call them about a product"
+)
 LOGINS = Counter("bff_logins_total", "Login steps", ["step", "outcome"])
 PAYMENTS = Counter("bff_payments_total", "Payment starts and settlements", ["outcome"])
+SETTLEMENTS = Counter(
+    "bff_payment_settlements_total",
+    "Payments settled, by the signal that settled them",
+    ["signal", "status"],
+)
+PENDING_PAYMENTS = Gauge(
+    "bff_payments_pending", "Pending payments by age (as the reconciler last saw them)", ["age"]
+)
+WEBHOOKS = Counter("bff_webhooks_total", "InsurUp webhook deliveries", ["event", "outcome"])

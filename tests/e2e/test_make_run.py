@@ -38,12 +38,19 @@ async def test_make_run_serves_the_sandbox_sale_as_documented() -> None:
                         break
                 except httpx.TransportError:
                     await asyncio.sleep(0.1)
-            headers = {"X-CSRF": "1", "Origin": "http://localhost:8000"}
+            # The allowed origins follow PORT, both spellings of the local address.
+            headers = {"X-CSRF": "1", "Origin": f"http://localhost:{port}"}
+            assert (await web.get("/api/v1/consents", headers=headers)).status_code == 200
+            other = {"Origin": f"http://127.0.0.1:{port}"}
+            assert (await web.get("/api/v1/consents", headers=other)).status_code == 200
+            stranger = {"Origin": "http://localhost:8000"}
+            assert (await web.get("/api/v1/consents", headers=stranger)).status_code == 403
             login = {
                 "customerType": "individual",
                 "identityNumber": "11111111110",
                 "birthDate": "1990-01-01",
                 "phoneNumber": "+90 532 123 45 67",
+                "consents": ["KVKK"],
             }
             assert (
                 await web.post("/api/v1/session", json=login, headers=headers)
@@ -63,5 +70,5 @@ async def test_make_run_serves_the_sandbox_sale_as_documented() -> None:
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         output = process.communicate(timeout=20)[0].decode()
-    assert "http://localhost:8000" in output  # it tells the newcomer what to open
+    assert f"http://localhost:{port}/demo" in output  # it tells the newcomer what to open
     assert "11111111110" in output

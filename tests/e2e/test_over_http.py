@@ -30,6 +30,7 @@ async def test_sign_in_on_one_replica_and_continue_on_the_other(settings: Settin
             )
             assert verified.status_code == 200, verified.text
             assert len(verified.json()["caseId"]) == 24
+            token = verified.json()["sessionToken"]  # the SMS step issues a new one
             answers = await asyncio.gather(
                 *[
                     web.get(f"{(one, two)[i % 2]}/api/v1/customer", headers=bearer(token))

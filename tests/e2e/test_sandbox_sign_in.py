@@ -1,6 +1,7 @@
 """The gateway against the built-in InsurUp sandbox (in process): the real contract, no mocks."""
 
 import functools
+import time
 
 import httpx
 import pytest
@@ -65,3 +66,22 @@ async def test_new_customer_registers_through_the_gateway(sandbox_app: AppFactor
         verified = await api.post("/api/v1/session/mfa", json={"code": "123456"}, headers=CSRF)
         assert verified.status_code == 200
         assert httpx.codes.is_success((await api.get("/api/v1/customer")).status_code)
+
+
+async def test_a_hanging_embedded_sandbox_is_the_documented_504_at_the_gateways_timeout(
+    sandbox_settings: Settings, make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In process no socket enforces the InsurUp timeout; the gateway still answers
+    `504 upstream_timeout` at BFF_INSURUP_TIMEOUT_SECONDS, as it would in production."""
+    monkeypatch.setenv("SANDBOX_TIMEOUT", "customer_me")
+    quick = sandbox_settings.model_copy(update={"insurup_timeout_seconds": 0.3})
+    async with make_app(quick, use_sandbox=True) as api:
+        await api.post("/api/v1/session", json=LOGIN_BODY, headers=CSRF)
+        # The profile can wait at sign-in; the profile route cannot.
+        await api.post("/api/v1/session/mfa", json={"code": "123456"}, headers=CSRF)
+        started = time.monotonic()
+        profile = await api.get("/api/v1/customer")
+        waited = time.monotonic() - started
+    assert profile.status_code == 504, profile.text
+    assert profile.json()["code"] == "upstream_timeout"
+    assert waited < 5  # reads are retried, but never near the sandbox's 30 s hang

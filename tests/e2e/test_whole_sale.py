@@ -25,6 +25,7 @@ LOGIN = {
     "identityNumber": "11111111110",
     "birthDate": "1990-01-01",
     "phoneNumber": "+90 532 123 45 67",
+    "consents": ["KVKK", "ETK"],
 }
 CSRF = {"X-CSRF": "1"}
 APPROVING_CARD = {
@@ -131,9 +132,14 @@ async def _pay(
     button: str,
     key: str,
 ) -> tuple[str, httpx.Response]:
+    shown = await web.get(
+        f"/api/v1/quotes/{quote_id}/products/{product['productId']}/information-form"
+    )
+    assert shown.status_code == 200 and shown.content.startswith(b"%PDF"), shown.text
     body: dict[str, Any] = {
         "installmentNumber": product["premiums"][0]["installmentNumber"],
         "method": method,
+        "informationFormAccepted": True,
     }
     if card:
         body["card"] = card

@@ -24,6 +24,7 @@ LOGIN = {
     "identityNumber": "20000000046",
     "birthDate": "2000-02-29",
     "phoneNumber": "05442223344",
+    "consents": ["KVKK"],
 }
 CARD = {
     "number": "4242424242424242",
@@ -78,7 +79,7 @@ async def _sign_in(web: httpx.AsyncClient, url: str) -> dict[str, str]:
     auth = {"Authorization": f"Bearer {started.json()['sessionToken']}"}
     verified = await web.post(f"{url}/api/v1/session/mfa", json={"code": "123456"}, headers=auth)
     assert verified.status_code == 200, verified.text
-    return auth
+    return {"Authorization": f"Bearer {verified.json()['sessionToken']}"}
 
 
 def _kill(process: Any) -> None:
@@ -109,8 +110,16 @@ async def test_replica_killed_during_a_purchase(settings: Settings) -> None:
         product = next(
             p for p in quote["products"] if p["purchasable"] and "3d-secure" in p["paymentMethods"]
         )
-        path = f"/api/v1/quotes/{quote_id}/products/{product['productId']}/purchase"
-        body = {"installmentNumber": 1, "method": "3d-secure", "card": CARD}
+        base = f"/api/v1/quotes/{quote_id}/products/{product['productId']}"
+        form = await web.get(f"{one}{base}/information-form", headers=auth)
+        assert form.status_code == 200, form.text
+        path = f"{base}/purchase"
+        body = {
+            "installmentNumber": 1,
+            "method": "3d-secure",
+            "card": CARD,
+            "informationFormAccepted": True,
+        }
         headers = {**auth, "Idempotency-Key": "kill-purchase-0001"}
 
         in_flight = asyncio.create_task(web.post(f"{one}{path}", json=body, headers=headers))

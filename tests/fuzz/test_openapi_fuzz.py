@@ -76,16 +76,19 @@ def live() -> Iterator[tuple[str, str]]:
         "identityNumber": "11111111110",
         "birthDate": "1990-01-01",
         "phoneNumber": "05321234567",
+        "consents": ["KVKK"],
     }
     with httpx.Client(base_url=public) as web:
-        token = web.post(
+        pending = web.post(
             "/api/v1/session", json=login, headers={"X-Session-Transport": "bearer"}
         ).json()["sessionToken"]
-        web.post(
+        verified = web.post(
             "/api/v1/session/mfa",
             json={"code": "123456"},
-            headers={"Authorization": f"Bearer {token}"},
-        ).raise_for_status()
+            headers={"Authorization": f"Bearer {pending}"},
+        )
+        verified.raise_for_status()
+        token = verified.json()["sessionToken"]  # the SMS step issues the session's own
     yield public, token
     server.should_exit = True
     thread.join(10)

@@ -81,7 +81,12 @@ async def test_company_login_sends_a_tax_number(
     client: httpx.AsyncClient, insurup: FakeInsurUp
 ) -> None:
     digits = "1234567890"  # passes the VKN checksum
-    body = {"customerType": "company", "identityNumber": digits, "phoneNumber": "05321234567"}
+    body = {
+        "customerType": "company",
+        "identityNumber": digits,
+        "phoneNumber": "05321234567",
+        "consents": ["KVKK"],
+    }
     answer = await client.post("/api/v1/session", json=body, headers=CSRF)
     assert answer.status_code == 202, answer.text
     sent = json.loads(insurup.router["login"].calls.last.request.content)
@@ -165,3 +170,15 @@ async def test_login_rate_limit_per_ip_counts_every_identity(
             for tckn in identities
         ]
     assert statuses == [202, 202, 202, 429]
+
+
+async def test_field_names_in_errors_are_the_requests_own_even_for_missing_fields(
+    client: httpx.AsyncClient,
+) -> None:
+    """A rule on a missing field (the birth date of an individual) runs on its default,
+    where pydantic names the field in Python; the API answers with the request's name."""
+    body = {k: v for k, v in LOGIN_BODY.items() if k != "birthDate"}
+    answer = await client.post("/api/v1/session", json=body, headers=CSRF)
+    assert answer.status_code == 422
+    assert [e["field"] for e in answer.json()["errors"]] == ["birthDate"]
+    assert "birth_date" not in answer.text

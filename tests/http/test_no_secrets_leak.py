@@ -17,18 +17,20 @@ async def test_a_whole_session_leaves_no_secret_anywhere(
 ) -> None:
     responses: list[httpx.Response] = []
     async with make_app() as api:
-        # The bearer sign-in answer is the one place the session token is meant to appear.
+        # The bearer sign-in and SMS-code answers are the places session tokens are meant to
+        # appear (the second replaces the first); neither is scanned.
         started = await api.post(
             "/api/v1/session", json=LOGIN_BODY, headers={"X-Session-Transport": "bearer"}
         )
-        token = started.json()["sessionToken"]
+        pending = started.json()["sessionToken"]
         assert set(started.json()) == {"status", "sessionToken"}
         responses.append(
-            await api.post("/api/v1/session/mfa", json={"code": "000000"}, headers=bearer(token))
+            await api.post("/api/v1/session/mfa", json={"code": "000000"}, headers=bearer(pending))
         )
-        responses.append(
-            await api.post("/api/v1/session/mfa", json={"code": "123456"}, headers=bearer(token))
+        verified = await api.post(
+            "/api/v1/session/mfa", json={"code": "123456"}, headers=bearer(pending)
         )
+        token = verified.json()["sessionToken"]
         insurup.revoke_all_access()  # forces a refresh: new tokens flow through
         responses.append(await api.get("/api/v1/customer", headers=bearer(token)))
         responses.append(await api.get("/api/v1/session", headers=bearer(token)))
@@ -65,6 +67,7 @@ async def test_a_whole_session_leaves_no_secret_anywhere(
     secrets = [
         *issued,
         MFA_TOKEN,
+        pending,
         token,
         str(cookie_id),
         "11111111110",

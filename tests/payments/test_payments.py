@@ -21,8 +21,20 @@ CARD = {
     "expiryYear": "30",
     "holderName": "ADA YILMAZ",
 }
-BODY = {"installmentNumber": 3, "method": "3d-secure", "card": CARD}
+BODY = {
+    "installmentNumber": 3,
+    "method": "3d-secure",
+    "card": CARD,
+    "informationFormAccepted": True,
+}
 PURCHASE = f"/api/v1/quotes/{PROPOSAL_ID}/products/p1/purchase"
+
+
+async def open_form(api: httpx.AsyncClient, product_id: str = "p1") -> None:
+    """What a distance sale needs first: the product's pre-contract form, opened."""
+    form = await api.get(f"/api/v1/quotes/{PROPOSAL_ID}/products/{product_id}/information-form")
+    assert form.status_code == 200, form.text
+    assert form.headers["content-type"] == "application/pdf"
 
 
 def key(n: int = 1) -> dict[str, str]:
@@ -46,6 +58,8 @@ async def api(make_app: AppFactory, insurup: FakeInsurUp) -> AsyncIterator[httpx
     ]
     async with make_app() as client:
         await sign_in_cookie(client)
+        for product_id in ("p1", "redirect-only"):
+            await open_form(client, product_id)
         yield client
 
 
@@ -91,6 +105,7 @@ async def test_twenty_purchases_with_one_key_on_two_replicas_make_one_insurup_ca
     insurup.proposal_products = [product("p1")]
     async with make_app() as one, make_app() as two:
         await sign_in_cookie(one)
+        await open_form(one)
         two.cookies = one.cookies
         answers = await asyncio.gather(
             *[(one, two)[i % 2].post(PURCHASE, json=BODY, headers=key()) for i in range(20)]
@@ -110,13 +125,16 @@ async def test_twenty_purchases_with_one_key_on_two_replicas_make_one_insurup_ca
 async def test_same_key_other_body_and_other_key_while_pending(
     api: httpx.AsyncClient, insurup: FakeInsurUp
 ) -> None:
-    assert (await api.post(PURCHASE, json=BODY, headers=key(1))).status_code == 201
+    first = await api.post(PURCHASE, json=BODY, headers=key(1))
+    assert first.status_code == 201
+    first_id = first.json()["paymentId"]
     reused = await api.post(PURCHASE, json={**BODY, "installmentNumber": 1}, headers=key(1))
     assert reused.status_code == 422
     assert reused.json()["code"] == "idempotency_key_reused"
     second = await api.post(PURCHASE, json=BODY, headers=key(2))
     assert second.status_code == 409
     assert second.json()["code"] == "payment_in_progress"
+    assert second.json()["paymentId"] == first_id
     assert len(insurup.purchases) == 1
 
 
@@ -165,7 +183,8 @@ async def test_refused_before_insurup_is_asked_to_charge(
 
 async def test_redirect_method_needs_no_card(api: httpx.AsyncClient, insurup: FakeInsurUp) -> None:
     path = f"/api/v1/quotes/{PROPOSAL_ID}/products/redirect-only/purchase"
-    answer = await api.post(path, json={"installmentNumber": 1}, headers=key())
+    body = {"installmentNumber": 1, "informationFormAccepted": True}
+    answer = await api.post(path, json=body, headers=key())
     assert answer.status_code == 201, answer.text
     assert insurup.purchases[-1]["$type"] == "insurance-company-redirect"
     assert "card" not in insurup.purchases[-1]
@@ -203,6 +222,7 @@ async def test_twenty_concurrent_callbacks_make_one_transition(
     insurup.proposal_products = [product("p1")]
     async with make_app() as one, make_app() as two:
         await sign_in_cookie(one)
+        await open_form(one)
         await one.post(PURCHASE, json=BODY, headers=key())
         insurup.set_state("p1", "PURCHASED", policy_id="65f1c0ffee0ddba11ca5e777")
         before = _metric(await one.get("/metrics"), 'bff_payments_total{outcome="succeeded"}')
@@ -240,6 +260,7 @@ async def test_still_active_after_the_grace_period_is_failed_and_frees_the_produ
     insurup.proposal_products = [product("p1")]
     async with make_app() as api:
         await sign_in_cookie(api)
+        await open_form(api)
         started = (await api.post(PURCHASE, json=BODY, headers=key(1))).json()
         await api.get(_callback_path(insurup))
         clock.advance(settings.payment_grace_seconds + 1)
@@ -306,3 +327,36 @@ async def test_card_data_appears_nowhere(
     # The callback token is a credential too: only its hash is stored, it is never logged.
     token = callback.rsplit("/", 1)[1]
     assert token not in "\n".join(log_lines.lines + dump)
+
+
+async def test_the_bank_sends_the_customer_back_to_the_origin_holding_their_cookie(
+    settings: Settings, insurup: FakeInsurUp, insurup_router: object, clock: ManualClock
+) -> None:
+    """In development both `localhost` and `127.0.0.1` are served; a customer on one must come
+    back from the bank page to the same one, or their cookie (and session) is left behind."""
+    from app.main import create_app
+
+    local = settings.model_copy(
+        update={
+            "public_base_url": "http://localhost:8000",
+            "cookie_secure": False,
+            "payment_result_url": None,
+        }
+    )
+    insurup.proposal_products = [product("p1")]
+    app = create_app(
+        local,
+        insurup_transport=httpx.MockTransport(insurup.router.async_handler),
+        configure_logs=False,
+        clock=clock,
+    )
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as api:
+            await sign_in_cookie(api)
+            await open_form(api)
+            assert (await api.post(PURCHASE, json=BODY, headers=key(1))).status_code == 201
+            callback = insurup.purchases[-1]["callbackUrl"]
+            assert callback.startswith("http://127.0.0.1:8000/api/v1/payments/callback/")
+            back = await api.get(callback.removeprefix("http://127.0.0.1:8000"))
+    assert back.headers["location"].startswith("http://127.0.0.1:8000/demo/#/payment-result?")

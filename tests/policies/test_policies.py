@@ -11,7 +11,7 @@ from app.config import Settings
 from app.main import create_app
 from bench.servers import serving
 from tests.conftest import AppFactory
-from tests.fake_insurup import FakeInsurUp
+from tests.fake_insurup import FakeInsurUp, problem
 from tests.helpers import CSRF, sign_in_cookie
 
 POLICY_ID = "65f1c0ffee0ddba11ca5e777"
@@ -92,9 +92,9 @@ async def test_document_given_as_a_url_is_fetched_without_the_token(
     api: httpx.AsyncClient, policy_routes: FakeInsurUp
 ) -> None:
     policy_routes.router.get(f"/api/policies/{POLICY_ID}/document").mock(
-        return_value=httpx.Response(200, json={"url": "https://files.example/p.pdf?sig=abc"})
+        return_value=httpx.Response(200, json={"url": "https://files.insurup.com/p.pdf?sig=abc"})
     )
-    files = respx_route = policy_routes.router.get("https://files.example/p.pdf").mock(
+    files = respx_route = policy_routes.router.get("https://files.insurup.com/p.pdf").mock(
         return_value=httpx.Response(200, content=PDF, headers={"Content-Type": "application/pdf"})
     )
     answer = await api.get(f"/api/v1/policies/{POLICY_ID}/document")
@@ -184,3 +184,92 @@ async def test_send_uses_the_customers_email(
     )
     assert other.status_code == 422
     assert other.json()["errors"][0]["field"] == "email"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://files.example/p.pdf",  # https, but not InsurUp's
+        "https://insurup.com.evil.example/p.pdf",
+        "https://evilinsurup.com/p.pdf",
+        "https://files.insurup.com:8443/p.pdf",  # an allowed host, another port
+        "https://files.insurup.com@evil.example/p.pdf",  # user info, then the real host
+        "http://files.insurup.com/p.pdf",  # plain http
+    ],
+)
+async def test_a_document_url_off_insurups_hosts_is_never_fetched(
+    api: httpx.AsyncClient, policy_routes: FakeInsurUp, url: str
+) -> None:
+    policy_routes.router.get(f"/api/policies/{POLICY_ID}/document").mock(
+        return_value=httpx.Response(200, json={"url": url})
+    )
+    elsewhere = policy_routes.router.route(host__regex=r"^(?!insurup\.test$)").mock(
+        return_value=httpx.Response(200, content=PDF, headers={"Content-Type": "application/pdf"})
+    )
+    answer = await api.get(f"/api/v1/policies/{POLICY_ID}/document")
+    assert answer.status_code == 502
+    assert answer.json()["code"] == "upstream_error"
+    assert elsewhere.call_count == 0
+
+
+async def test_document_hosts_come_from_the_settings(
+    make_app: AppFactory, settings: Settings, policy_routes: FakeInsurUp
+) -> None:
+    custom = settings.model_copy(update={"document_hosts": ["*.files.example"]})
+    policy_routes.router.get(f"/api/policies/{POLICY_ID}/document").mock(
+        side_effect=[
+            httpx.Response(200, json={"url": "https://eu.files.example/p.pdf"}),
+            httpx.Response(200, json={"url": "https://files.insurup.com/p.pdf"}),
+        ]
+    )
+    listed = policy_routes.router.get("https://eu.files.example/p.pdf").mock(
+        return_value=httpx.Response(200, content=PDF, headers={"Content-Type": "application/pdf"})
+    )
+    default = policy_routes.router.get("https://files.insurup.com/p.pdf").mock(
+        return_value=httpx.Response(200, content=PDF, headers={"Content-Type": "application/pdf"})
+    )
+    async with make_app(custom) as api:
+        await sign_in_cookie(api)
+        assert (await api.get(f"/api/v1/policies/{POLICY_ID}/document")).content == PDF
+        # Configured hosts replace the default ones.
+        assert (await api.get(f"/api/v1/policies/{POLICY_ID}/document")).status_code == 502
+    assert listed.call_count == 1
+    assert default.call_count == 0
+
+
+@pytest.mark.parametrize("path", ["", "/document"])
+async def test_another_customers_policy_looks_exactly_like_a_made_up_one(
+    api: httpx.AsyncClient, policy_routes: FakeInsurUp, path: str
+) -> None:
+    """InsurUp says 403 with its own words for someone else's policy and 404 for none; the
+    gateway says 404 `not_found` for both, so policy ids cannot be probed."""
+    theirs, made_up = "65f1c0ffee0ddba11ca5e888", "65f1c0ffee0ddba11ca5e999"
+    foreign = problem(403, "forbidden", "Bu poliçe başka bir müşteriye aittir")
+    policy_routes.router.get(f"/api/policies/{theirs}", name="theirs").mock(return_value=foreign)
+    policy_routes.router.get(f"/api/policies/{theirs}/document").mock(return_value=foreign)
+    missing = problem(404, "resource-not-found", "Poliçe bulunamadı")
+    policy_routes.router.get(f"/api/policies/{made_up}").mock(return_value=missing)
+    policy_routes.router.get(f"/api/policies/{made_up}/document").mock(return_value=missing)
+
+    one = await api.get(f"/api/v1/policies/{theirs}{path}")
+    other = await api.get(f"/api/v1/policies/{made_up}{path}")
+    assert one.status_code == other.status_code == 404
+    shown = {k: v for k, v in one.json().items() if k != "requestId"}
+    assert shown == {k: v for k, v in other.json().items() if k != "requestId"}
+    assert shown["code"] == "not_found"
+    assert "müşteri" not in one.text and "bulunamadı" not in other.text
+
+
+async def test_sending_another_customers_policy_is_not_found(
+    api: httpx.AsyncClient, policy_routes: FakeInsurUp
+) -> None:
+    theirs = "65f1c0ffee0ddba11ca5e888"
+    policy_routes.router.post(f"/api/policies/{theirs}/document/send").mock(
+        return_value=problem(403, "forbidden", "Bu poliçe başka bir müşteriye aittir")
+    )
+    answer = await api.post(
+        f"/api/v1/policies/{theirs}/document/send", json={"email": "a@example.com"}, headers=CSRF
+    )
+    assert answer.status_code == 404
+    assert answer.json()["code"] == "not_found"
+    assert "müşteri" not in answer.text

@@ -13,11 +13,12 @@ from tests.fake_insurup import PROPOSAL_ID, product
 def _quote(
     *products: dict[str, object],
     enabled: tuple[str, ...] = ("3d-secure", "insurance-company-redirect"),
+    online: tuple[int, ...] = (),
 ) -> QuoteRead:
     wire = ProposalWire.model_validate(
         {"proposalId": PROPOSAL_ID, "state": "ACTIVE", "products": list(products)}
     )
-    return QuoteNormalizer(enabled_methods=list(enabled)).quote(wire)
+    return QuoteNormalizer(enabled_methods=list(enabled), online_insurers=online).quote(wire)
 
 
 @pytest.mark.parametrize(
@@ -122,3 +123,32 @@ def test_an_empty_proposal_is_still_waiting_not_complete() -> None:
     assert view.products == []
     assert view.complete is False
     assert view.state == "waiting"
+
+
+@pytest.mark.parametrize(
+    ("item", "reason"),
+    [
+        (product("p", state="PURCHASED"), "sold"),
+        (product("p", state="PURCHASING"), "sold"),
+        (product("p", state="FAILED", error="Servis hatası"), "failed"),
+        (product("p", product_type="ROBOT"), "robot"),
+        (product("p", state="WAITING"), "not_priced"),
+        (product("p", premiums=()), "not_priced"),
+        (product("p", options=("SYNC_CREDIT_CARD",)), "not_sold_online"),
+        (product("p", insurer=(99, "Başka Sigorta")), "not_sold_online"),
+        (product("p"), None),
+    ],
+)
+def test_every_product_without_a_pay_button_says_why(
+    item: dict[str, object], reason: str | None
+) -> None:
+    """Insurer 7 is the only one sold online here (BFF_ONLINE_INSURER_IDS); the others are
+    shown but sold through the agency's staff."""
+    [view] = _quote(item, online=(7,)).products
+    assert view.not_purchasable_reason == reason
+    assert view.purchasable is (reason is None)
+
+
+def test_without_an_online_list_every_insurer_is_sold_online() -> None:
+    [view] = _quote(product("p", insurer=(99, "Başka Sigorta"))).products
+    assert view.purchasable

@@ -10,8 +10,15 @@ import httpx
 import pytest
 
 from app.config import Settings
-from tests.conftest import AppFactory
-from tests.fake_insurup import CUSTOMER_ID, PROPOSAL_ID, VEHICLE_ID, FakeInsurUp, product
+from tests.conftest import AppFactory, LogLines
+from tests.fake_insurup import (
+    CUSTOMER_ID,
+    PROPOSAL_ID,
+    VEHICLE_ID,
+    FakeInsurUp,
+    problem,
+    product,
+)
 from tests.helpers import CSRF, sign_in_cookie
 
 GROUP_A, GROUP_B = "65f1c0ffee0ddba11ca5e0aa", "65f1c0ffee0ddba11ca5e0bb"
@@ -340,3 +347,110 @@ async def test_a_disconnected_subscriber_stops_costing_anything(
         polls = insurup.router["proposal"].call_count
         await asyncio.sleep(settings.quote_poll_seconds * 10)
         assert insurup.router["proposal"].call_count == polls
+
+
+async def test_quote_creation_is_limited_per_session_with_retry_after(
+    make_app: AppFactory, settings: Settings, insurup: FakeInsurUp
+) -> None:
+    tight = settings.model_copy(update={"quote_rate_limit_per_session": "2/minute"})
+    async with make_app(tight) as api:
+        await sign_in_cookie(api)
+        body = {"vehicleId": VEHICLE_ID}
+        answers = [await api.post("/api/v1/quotes", json=body, headers=CSRF) for _ in range(3)]
+    assert [a.status_code for a in answers] == [201, 201, 429]
+    assert answers[2].json()["code"] == "rate_limited"
+    assert int(answers[2].headers["retry-after"]) > 0
+    assert len(insurup.created_proposals) == 2
+
+
+async def test_an_answered_idempotent_replay_spends_no_quote_allowance(
+    make_app: AppFactory, settings: Settings, insurup: FakeInsurUp
+) -> None:
+    tight = settings.model_copy(update={"quote_rate_limit_per_session": "1/minute"})
+    async with make_app(tight) as api:
+        await sign_in_cookie(api)
+        keyed = {**CSRF, "Idempotency-Key": "quote-key-0010"}
+        body = {"vehicleId": VEHICLE_ID}
+        answers = [await api.post("/api/v1/quotes", json=body, headers=keyed) for _ in range(3)]
+        other = await api.post("/api/v1/quotes", json=body, headers=CSRF)
+    assert [a.status_code for a in answers] == [201, 201, 201]
+    assert other.status_code == 429
+    assert len(insurup.created_proposals) == 1
+
+
+async def test_quote_creation_is_limited_per_customer_across_sessions_and_replicas(
+    make_app: AppFactory, settings: Settings, insurup: FakeInsurUp
+) -> None:
+    tight = settings.model_copy(update={"quote_rate_limit_per_customer": "3/minute"})
+    statuses = []
+    async with make_app(tight) as one, make_app(tight) as two:
+        for api in (one, two):
+            await sign_in_cookie(api)  # two sessions of one customer, one per replica
+        for i in range(4):
+            answer = await (one, two)[i % 2].post(
+                "/api/v1/quotes", json={"vehicleId": VEHICLE_ID}, headers=CSRF
+            )
+            statuses.append(answer.status_code)
+    assert statuses == [201, 201, 201, 429]
+    assert len(insurup.created_proposals) == 3
+
+
+@pytest.mark.parametrize("path", ["", "/products/a/coverage", "/products/a/installments/1"])
+async def test_another_customers_quote_looks_exactly_like_a_made_up_one(
+    api: httpx.AsyncClient, insurup: FakeInsurUp, path: str
+) -> None:
+    """InsurUp says 403 in its own words for someone else's quote, 404 for none: both are
+    404 `not_found` here, with the same body, so quote ids cannot be probed."""
+    theirs, made_up = "ffffffffffffffffffffff01", "ffffffffffffffffffffff02"
+
+    def insurup_answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path.startswith(f"/api/proposals/{theirs}"):
+            return problem(403, "forbidden", "Bu teklif başka bir müşteriye aittir")
+        return problem(404, "resource-not-found", "Teklif bulunamadı")
+
+    insurup.router["proposal"].side_effect = insurup_answer
+    insurup.router.route(path__startswith=f"/api/proposals/{theirs}").mock(
+        side_effect=insurup_answer
+    )
+    insurup.router.route(path__startswith=f"/api/proposals/{made_up}").mock(
+        side_effect=insurup_answer
+    )
+    one = await api.get(f"/api/v1/quotes/{theirs}{path}")
+    other = await api.get(f"/api/v1/quotes/{made_up}{path}")
+    assert one.status_code == other.status_code == 404
+    shown = {k: v for k, v in one.json().items() if k != "requestId"}
+    assert shown == {k: v for k, v in other.json().items() if k != "requestId"}
+    assert shown["code"] == "not_found"
+    assert "müşteri" not in one.text and "bulunamadı" not in other.text
+
+
+async def test_a_quote_for_another_customers_vehicle_is_not_found(
+    api: httpx.AsyncClient, insurup: FakeInsurUp
+) -> None:
+    insurup.router["proposal_create"].side_effect = None
+    insurup.router["proposal_create"].return_value = problem(
+        403, "forbidden", "Araç başka bir müşteriye aittir"
+    )
+    answer = await api.post("/api/v1/quotes", json={"vehicleId": VEHICLE_ID}, headers=CSRF)
+    assert answer.status_code == 404
+    assert answer.json()["code"] == "not_found"
+    assert "müşteri" not in answer.text
+
+
+async def test_a_call_back_request_is_recorded_once_where_the_agency_sees_it(
+    make_app: AppFactory, insurup: FakeInsurUp, log_lines: LogLines
+) -> None:
+    """A robot quote has no pay button: the customer asks to be called. One log line (ids
+    only, never the customer's identity or phone), however often the button is pressed."""
+    insurup.proposal_products = [product("robot", product_type="ROBOT")]
+    async with make_app() as client:
+        await sign_in_cookie(client)
+        path = f"/api/v1/quotes/{PROPOSAL_ID}/products/robot/callback-request"
+        answers = [await client.post(path, headers=CSRF) for _ in range(3)]
+        missing = await client.post(path.replace("/robot/", "/nope/"), headers=CSRF)
+    assert [a.status_code for a in answers] == [202, 202, 202]
+    assert missing.status_code == 404
+    lines = [json.loads(line) for line in log_lines.lines if "call-back requested" in line]
+    assert len(lines) == 1
+    assert lines[0]["quoteId"] == PROPOSAL_ID and lines[0]["reason"] == "robot"
+    assert "11111111110" not in repr(lines[0]) and "5321234567" not in repr(lines[0])

@@ -3,8 +3,11 @@
 import json
 
 import httpx
+import pytest
+import redis.asyncio as aioredis
 
 from app.config import Settings
+from app.store.sessions import handle_of
 from tests.conftest import AppFactory
 from tests.fake_insurup import CASE_ID, CUSTOMER_ID, FakeInsurUp
 from tests.helpers import CSRF, LOGIN_BODY, bearer, sign_in_bearer, sign_in_cookie
@@ -47,7 +50,48 @@ async def test_login_sends_insurup_the_contract_body_with_agent_from_settings(
         "birthDate": "1990-01-01",
         "phoneNumber": {"countryCode": 90, "number": "5321234567"},
         "agentId": settings.insurup_agent_id,
+        "approvedConsentTypes": ["KVKK"],
     }
+
+
+@pytest.mark.parametrize(
+    ("consents", "sent"),
+    [(["KVKK", "ETK"], ["KVKK", "ETK"]), (["KVKK", "KVKK"], ["KVKK"])],
+)
+async def test_consents_are_passed_to_insurup(
+    client: httpx.AsyncClient, insurup: FakeInsurUp, consents: list[str], sent: list[str]
+) -> None:
+    answer = await client.post(
+        "/api/v1/session", json={**LOGIN_BODY, "consents": consents}, headers=CSRF
+    )
+    assert answer.status_code == 202, answer.text
+    body = json.loads(insurup.router["login"].calls.last.request.content)
+    assert body["approvedConsentTypes"] == sent
+
+
+@pytest.mark.parametrize("consents", [[], ["ETK"], ["MARKETING"], None])
+async def test_a_sign_in_without_the_kvkk_consent_is_refused_before_insurup(
+    client: httpx.AsyncClient, insurup: FakeInsurUp, consents: list[str] | None
+) -> None:
+    body = {**LOGIN_BODY, "consents": consents}
+    if consents is None:
+        del body["consents"]
+    answer = await client.post("/api/v1/session", json=body, headers=CSRF)
+    assert answer.status_code == 422
+    assert {e["field"] for e in answer.json()["errors"]} <= {"consents", "consents.0"}
+    assert insurup.router["login"].call_count == 0
+
+
+async def test_the_consents_and_their_notice_are_published(
+    make_app: AppFactory, settings: Settings
+) -> None:
+    noticed = settings.model_copy(update={"kvkk_notice_url": "https://shop.example/kvkk"})
+    async with make_app(noticed) as api:
+        answer = await api.get("/api/v1/consents")
+    assert answer.json() == [
+        {"type": "KVKK", "required": True, "noticeUrl": "https://shop.example/kvkk"},
+        {"type": "ETK", "required": False, "noticeUrl": None},
+    ]
 
 
 async def test_bearer_login_returns_a_token_and_no_cookie(
@@ -58,12 +102,14 @@ async def test_bearer_login_returns_a_token_and_no_cookie(
     )
     assert started.status_code == 202
     assert "set-cookie" not in started.headers
-    token = started.json()["sessionToken"]
-    assert len(token) >= 43  # 256 bits in URL-safe base64
+    pending = started.json()["sessionToken"]
+    assert len(pending) >= 43  # 256 bits in URL-safe base64
     verified = await client.post(
-        "/api/v1/session/mfa", json={"code": "123456"}, headers=bearer(token)
+        "/api/v1/session/mfa", json={"code": "123456"}, headers=bearer(pending)
     )
     assert verified.status_code == 200
+    token = verified.json()["sessionToken"]
+    assert len(token) >= 43 and token != pending
     me = await client.get("/api/v1/session", headers=bearer(token))
     assert me.json()["customerId"] == CUSTOMER_ID
     case_body = json.loads(insurup.router["case_create"].calls.last.request.content)
@@ -191,22 +237,29 @@ async def test_a_double_submitted_code_on_two_replicas_signs_in_once(
         started = await one.post(
             "/api/v1/session", json=LOGIN_BODY, headers={"X-Session-Transport": "bearer"}
         )
-        token = started.json()["sessionToken"]
+        pending = started.json()["sessionToken"]
         answers = await asyncio.gather(
             *[
                 (one if i % 2 else two).post(
-                    "/api/v1/session/mfa", json={"code": "123456"}, headers=bearer(token)
+                    "/api/v1/session/mfa", json={"code": "123456"}, headers=bearer(pending)
                 )
                 for i in range(10)
             ]
         )
-        # Those that overlap the first attempt share its success; those that arrive after it
-        # find no pending sign-in (409). None burns the single-use token or ends the session.
-        assert {a.status_code for a in answers} <= {200, 409}
-        assert any(a.status_code == 200 for a in answers)
-        assert {a.json()["code"] for a in answers if a.status_code == 409} <= {"mfa_not_pending"}
+        # The first attempt signs in and alone learns the new session token; those that
+        # overlap it wait, then find no pending sign-in (409), those after it find no session
+        # at all (401). None burns InsurUp's single-use token a second time, none ends or
+        # forks the session: one session results.
+        assert sorted(a.status_code for a in answers)[0] == 200
+        assert [a.status_code for a in answers].count(200) == 1
+        assert {a.json()["code"] for a in answers if a.status_code != 200} <= {
+            "mfa_not_pending",
+            "not_authenticated",
+        }
         assert insurup.router["verify"].call_count == 1
+        token = next(a for a in answers if a.status_code == 200).json()["sessionToken"]
         assert (await two.get("/api/v1/customer", headers=bearer(token))).status_code == 200
+        assert (await one.get("/api/v1/session", headers=bearer(pending))).status_code == 401
 
 
 async def test_an_expired_mfa_token_ends_the_pending_sign_in(
@@ -219,3 +272,50 @@ async def test_an_expired_mfa_token_ends_the_pending_sign_in(
     assert answer.status_code == 409
     assert answer.json()["code"] == "mfa_not_pending"
     assert (await client.get("/api/v1/session")).status_code == 401
+
+
+async def test_the_sms_step_issues_a_new_cookie_and_the_pending_one_stops_working(
+    client: httpx.AsyncClient, insurup: FakeInsurUp, redis_client: aioredis.Redis, prefix: str
+) -> None:
+    """Session fixation: an id planted or seen before the SMS step never becomes signed in."""
+    await client.post("/api/v1/session", json=LOGIN_BODY, headers=CSRF)
+    pending = str(client.cookies.get("__Host-kasko_session"))
+    verified = await client.post("/api/v1/session/mfa", json={"code": "123456"}, headers=CSRF)
+    assert verified.status_code == 200
+    assert "sessionToken" not in verified.json()
+    signed_in = str(client.cookies.get("__Host-kasko_session"))
+    assert signed_in != pending
+    assert (await client.get("/api/v1/customer")).status_code == 200
+
+    client.cookies.set("__Host-kasko_session", pending)
+    assert (await client.get("/api/v1/session")).status_code == 401
+    assert (await client.get("/api/v1/customer")).status_code == 401
+    # Nothing of the pending session is left behind: one session record, the new one.
+    sessions = [key async for key in redis_client.scan_iter(match=f"{prefix}session:*")]
+    assert sessions == [f"{prefix}session:{{{handle_of(signed_in)}}}".encode()]
+    strikes = [key async for key in redis_client.scan_iter(match=f"{prefix}mfa-attempts:*")]
+    assert strikes == []
+
+
+async def test_the_sms_step_issues_a_new_bearer_token_and_the_pending_one_stops_working(
+    client: httpx.AsyncClient, insurup: FakeInsurUp
+) -> None:
+    started = await client.post(
+        "/api/v1/session", json=LOGIN_BODY, headers={"X-Session-Transport": "bearer"}
+    )
+    pending = started.json()["sessionToken"]
+    wrong = await client.post(
+        "/api/v1/session/mfa", json={"code": "000000"}, headers=bearer(pending)
+    )
+    assert wrong.status_code == 400  # a wrong code keeps the pending id
+    verified = await client.post(
+        "/api/v1/session/mfa", json={"code": "123456"}, headers=bearer(pending)
+    )
+    token = verified.json()["sessionToken"]
+    assert token != pending
+    assert (await client.get("/api/v1/customer", headers=bearer(token))).status_code == 200
+    assert (await client.get("/api/v1/customer", headers=bearer(pending))).status_code == 401
+    again = await client.post(
+        "/api/v1/session/mfa", json={"code": "123456"}, headers=bearer(pending)
+    )
+    assert again.status_code == 401

@@ -92,6 +92,7 @@ async def test_a_forged_x_forwarded_for_does_not_dodge_the_per_address_limit(
                 "identityNumber": tckn(f"31415926{n}"),
                 "birthDate": "1990-01-01",
                 "phoneNumber": f"+90 532 555 00 {n:02d}",
+                "consents": ["KVKK"],
             }
             # ... and another made-up address in front of the real one.
             headers = {"X-CSRF": "1", "X-Forwarded-For": f"203.0.113.{n}"}

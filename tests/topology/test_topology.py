@@ -34,6 +34,7 @@ LOGIN = {
     "identityNumber": "11111111110",
     "birthDate": "1990-01-01",
     "phoneNumber": "+90 532 123 45 67",
+    "consents": ["KVKK"],
 }
 CSRF = {"X-CSRF": "1"}
 CAR = {"plate": "34ABC123", "documentSerial": "AB123456"}
@@ -182,8 +183,16 @@ async def test_the_whole_sale_through_the_balancer_with_a_replica_stopped_midway
             for p in complete["products"]
             if p["purchasable"] and "3d-secure" in p["paymentMethods"]
         )
-        purchase_path = f"/api/v1/quotes/{quote_id}/products/{product['productId']}/purchase"
-        purchase_body = {"installmentNumber": 1, "method": "3d-secure", "card": CARD}
+        product_path = f"/api/v1/quotes/{quote_id}/products/{product['productId']}"
+        shown = await web.get(f"{product_path}/information-form")  # read before paying, by law
+        assert shown.status_code == 200 and shown.content.startswith(b"%PDF"), shown.text
+        purchase_path = f"{product_path}/purchase"
+        purchase_body = {
+            "installmentNumber": 1,
+            "method": "3d-secure",
+            "card": CARD,
+            "informationFormAccepted": True,
+        }
         bought = await _post(web, purchase_path, purchase_body, key="topology-payment-1")
         assert bought.status_code == 201, bought.text
         payment_id = bought.json()["paymentId"]

@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from tests.conftest import AppFactory
-from tests.fake_insurup import CUSTOMER_ID, VEHICLE_ID, FakeInsurUp
+from tests.fake_insurup import CUSTOMER_ID, VEHICLE_ID, FakeInsurUp, problem
 from tests.helpers import CSRF, sign_in_cookie
 
 
@@ -279,3 +279,20 @@ async def test_vehicle_calls_wait_for_the_case_then_go_on_without_it(
         answer = await client.get("/api/v1/vehicles")
     assert answer.status_code == 200
     assert insurup.router["graphql"].call_count >= 2  # tried at sign-in, and again first
+
+
+async def test_another_customers_car_answers_like_an_unknown_plate(
+    api: httpx.AsyncClient, insurup: FakeInsurUp
+) -> None:
+    insurup.router["lookup"].side_effect = None
+    insurup.router["lookup"].return_value = problem(
+        403, "forbidden", "Bu araç başka bir müşteriye kayıtlıdır"
+    )
+    answer = await api.post(
+        "/api/v1/vehicles/lookup",
+        json={"plate": "34ABC123", "documentSerial": "AB123456"},
+        headers=CSRF,
+    )
+    assert answer.status_code == 404
+    assert answer.json()["code"] == "vehicle_not_found"
+    assert "müşteri" not in answer.text

@@ -4,7 +4,8 @@
 
 import { api } from "./api.js";
 import { go, startRouter } from "./router.js";
-import { clearBanner, h, showBanner, showProblem } from "./ui.js";
+import { problemText } from "./messages.js";
+import { clearBanner, h, showBanner, showError, showProblem } from "./ui.js";
 import * as signIn from "./views/sign-in.js";
 import * as sms from "./views/sms.js";
 import * as vehicle from "./views/vehicle.js";
@@ -47,11 +48,11 @@ async function show(route) {
   for (const fn of leaving.splice(0)) fn();
   const ticket = ++shown;
   clearBanner();
-  if (flash) showBanner(flash);
+  if (flash) showBanner(flash.message, { tone: flash.tone });
   flash = null;
   markStep(STEPS[route.name]);
 
-  const root = document.getElementById("view");
+  const root = document.getElementById("page");
   const page = h("section", { class: `view view-${route.name}`, "data-testid": `view-${route.name}` });
   root.replaceChildren(page);
   const ctx = {
@@ -77,26 +78,38 @@ async function show(route) {
       session = { status: "mfa_required" };
       go(`/sms${keepNext(route.query.get("next"))}`);
     },
-    /** The way every view reports an error it does not handle itself. */
-    fail(err, form) {
+    /**
+     * The way every view reports an error it does not handle itself, in Turkish; `actions`
+     * are offered with it (a "Tekrar dene" button).
+     */
+    fail(err, form, actions = []) {
       if (!ctx.active) return;
-      if (err.needsSignIn) return signedOut(err.detail, route.path);
-      if (form) return showProblem(form, err);
-      showBanner(err.detail || String(err), err.requestId);
+      if (err?.name === "AbortError") return;
+      if (err?.needsSignIn) return signedOut(problemText(err), route.path);
+      if (!err?.code) console.error(err); // a bug of the page, not a problem of the gateway
+      if (form) return showProblem(form, err, { actions });
+      showError(err, actions);
     },
   };
   try {
     await VIEWS[route.name].render(page, ctx);
   } catch (err) {
-    ctx.fail(err);
+    ctx.fail(err, null, [h("button", { type: "button", onclick: () => go(route.path) }, "Tekrar dene")]);
+  }
+  // Keyboard and screen-reader users start on the new view: its first input when the view
+  // focused one, else its heading.
+  if (ctx.active && !page.contains(document.activeElement)) {
+    const heading = page.querySelector("h1");
+    heading?.setAttribute("tabindex", "-1");
+    heading?.focus({ preventScroll: true });
   }
 }
 
 /** The session is gone (401): sign in again, then come back here. */
-function signedOut(message, returnTo) {
+function signedOut(message, returnTo, tone = "error") {
   session = null;
   drawHeader();
-  flash = message || null;
+  flash = message ? { message, tone } : null;
   go(`/sign-in${keepNext(returnTo)}`);
 }
 
@@ -121,7 +134,7 @@ async function signOut() {
   } catch {
     // Already gone on the server: signing out locally is all that is left to do.
   }
-  signedOut("Çıkış yaptınız. You are signed out.");
+  signedOut("Çıkış yaptınız.", null, "info");
 }
 
 async function boot() {
@@ -131,7 +144,7 @@ async function boot() {
   } catch (err) {
     // 401 is the normal "not signed in"; anything else is worth telling, then sign in.
     session = null;
-    if (!err.needsSignIn) flash = err.detail;
+    if (!err.needsSignIn) flash = { message: problemText(err), tone: "error" };
   }
   drawHeader();
   startRouter(show);

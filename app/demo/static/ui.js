@@ -1,6 +1,8 @@
 // Small DOM helpers shared by the views. `h()` builds elements the way JSX does, with text
 // always inserted as text (never as HTML), so data from the API cannot inject markup.
 
+import { fieldText, insurerWords, problemText } from "./messages.js";
+
 /** h("button", { class: "primary", onclick: fn }, "Öde") */
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
@@ -15,10 +17,14 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+let ids = 0;
+/** A page-unique id for aria-describedby / aria-controls pairs. */
+export const uid = (prefix) => `${prefix}-${++ids}`;
+
 /**
- * A labelled input with a slot for the gateway's message about it. `name` is the field as
- * the API names it in `errors[].field` ("identityNumber", "card.number"), so a
- * problem+json answer finds its input by that name alone.
+ * A labelled input with a slot for the message about it. `name` is the field as the API names
+ * it in `errors[].field` ("identityNumber", "card.number"), so a problem+json answer finds its
+ * input by that name alone.
  */
 export function field(name, label, hint, inputAttrs = {}) {
   const id = `f-${name.replace(/\W/g, "-")}`;
@@ -30,16 +36,23 @@ export function field(name, label, hint, inputAttrs = {}) {
     { class: "field", "data-field": name },
     h("label", { for: id }, label, hint ? h("small", {}, ` ${hint}`) : null),
     control,
-    h("p", { class: "field-error", id: `${id}-error`, "data-testid": `error-${name}`, "aria-live": "polite" }),
+    h("p", { class: "field-error", id: `${id}-error`, "data-testid": `error-${name}` }),
   );
 }
 
 const banner = () => document.getElementById("banner");
 
-/** Show a message that belongs to no input. */
-export function showBanner(message, requestId) {
+/**
+ * Show a message that belongs to no input. `actions` are buttons or links offered with it
+ * ("Tekrar dene"); `requestId` is quoted for support.
+ */
+export function showBanner(message, { requestId, actions = [], tone = "error" } = {}) {
   const el = banner();
-  el.replaceChildren(message, requestId ? h("small", { class: "request-id" }, ` (${requestId})`) : "");
+  el.dataset.tone = tone;
+  const parts = [h("p", {}, message)];
+  if (requestId) parts.push(h("p", { class: "request-id" }, `Hata numarası: ${requestId}`));
+  if (actions.length) parts.push(h("div", { class: "actions" }, ...actions));
+  el.replaceChildren(...parts);
   el.hidden = false;
   el.scrollIntoView({ block: "nearest" });
 }
@@ -49,6 +62,15 @@ export function clearBanner() {
   banner().replaceChildren();
 }
 
+/** The Turkish text for a problem, with InsurUp's own (Turkish) words when it sent some. */
+export function describe(err) {
+  const words = insurerWords(err);
+  return words ? `${problemText(err)} Sigorta şirketinin açıklaması: “${words}”` : problemText(err);
+}
+
+/** Quote a request id only where support would need it (our failures, not the customer's). */
+const supportId = (err) => (err?.status >= 500 || err?.status === 0 ? err.requestId || undefined : undefined);
+
 /** Forget the previous attempt's messages before a new one. */
 export function clearProblems(form) {
   for (const el of form.querySelectorAll(".field-error")) el.textContent = "";
@@ -57,31 +79,38 @@ export function clearProblems(form) {
 }
 
 /**
- * Put an ApiError on the page: each `errors[]` entry next to its input, the rest (and any
- * field this form has no input for) in the banner with the problem's `detail`.
- * `codeFields` maps codes that carry no `errors[]` onto an input, e.g. {mfa_invalid: "code"}.
+ * Put a problem on the page: each `errors[]` entry next to its input (in Turkish, by field
+ * name), the rest in the banner. `codeFields` maps codes that carry no `errors[]` onto an
+ * input, e.g. {mfa_invalid: "code"}.
  */
-export function showProblem(form, err, codeFields = {}) {
+export function showProblem(form, err, { codeFields = {}, actions = [] } = {}) {
   clearProblems(form);
-  const entries = [...(err.errors || [])];
-  if (codeFields[err.code]) entries.push({ field: codeFields[err.code], message: err.detail });
+  const entries = (err.errors || []).map(({ field: name, message }) => ({ name, text: fieldText(name, message) }));
+  if (codeFields[err.code]) entries.push({ name: codeFields[err.code], text: problemText(err) });
   const unplaced = [];
   let first = null;
-  for (const { field: name, message } of entries) {
+  for (const { name, text } of entries) {
     const box = form.querySelector(`[data-field="${CSS.escape(name)}"]`);
     if (!box) {
-      unplaced.push(message);
+      unplaced.push(text);
       continue;
     }
-    box.querySelector(".field-error").textContent = message;
-    const control = box.querySelector("input, select");
-    control?.setAttribute("aria-invalid", "true");
-    first ??= control;
+    const slot = box.querySelector(":scope > .field-error") ?? box.querySelector(".field-error");
+    if (!slot.textContent.includes(text)) slot.textContent = [slot.textContent, text].filter(Boolean).join(" ");
+    const controls = box.matches("fieldset") ? box.querySelectorAll("input") : box.querySelectorAll("input, select");
+    for (const control of controls) control.setAttribute("aria-invalid", "true");
+    first ??= controls[0] ?? null;
   }
   if (!entries.length || unplaced.length) {
-    showBanner([err.detail, ...unplaced].join(" "), err.requestId);
+    const message = entries.length ? [problemText(err), ...unplaced].join(" ") : describe(err);
+    showBanner(message, { requestId: supportId(err), actions });
   }
   first?.focus();
+}
+
+/** A problem that belongs to no form, in the banner. */
+export function showError(err, actions = []) {
+  showBanner(describe(err), { requestId: supportId(err), actions });
 }
 
 /** Run `work` with the button disabled, so a double tap cannot send the request twice. */
@@ -93,6 +122,49 @@ export async function busy(button, work) {
   } finally {
     button.disabled = false;
     button.removeAttribute("aria-busy");
+  }
+}
+
+/**
+ * A visible "working on it" line for calls that wait on InsurUp: a spinner and `text`, then,
+ * past a few seconds, how long it has been and that InsurUp is slow. `stop()` removes it.
+ */
+export function progress(text, { slowAfterMs = 3000, testid = "progress" } = {}) {
+  const started = Date.now();
+  const label = h("span", {}, text);
+  const slow = h("span", { class: "slow" });
+  const el = h(
+    "p",
+    { class: "progress", role: "status", "data-testid": testid },
+    h("span", { class: "spinner", "aria-hidden": "true" }),
+    " ",
+    label,
+    slow,
+  );
+  const timer = setInterval(() => {
+    const seconds = Math.round((Date.now() - started) / 1000);
+    if (Date.now() - started >= slowAfterMs) {
+      el.dataset.slow = "true";
+      slow.textContent = ` Sigorta şirketleri yavaş yanıt veriyor, lütfen bekleyin (${seconds} sn).`;
+    }
+  }, 1000);
+  return {
+    el,
+    stop() {
+      clearInterval(timer);
+      el.remove();
+    },
+  };
+}
+
+/** While `work` runs, show `text` as progress inside `where` (after the button, say). */
+export async function withProgress(where, text, work, options) {
+  const shown = progress(text, options);
+  where.append(shown.el);
+  try {
+    return await work();
+  } finally {
+    shown.stop();
   }
 }
 
@@ -122,7 +194,7 @@ export function planLabel(installmentNumber) {
 /** Sandbox test data, shown as a hint under a form (drop these in a real shop). */
 export function hint(...lines) {
   const items = lines.flatMap((line, i) => [i ? " · " : "", h("span", {}, line)]);
-  return h("aside", { class: "hint", "data-testid": "hint" }, h("strong", {}, "Sandbox: "), ...items);
+  return h("p", { class: "hint", "data-testid": "hint" }, h("strong", {}, "Deneme ortamı: "), ...items);
 }
 
 /** Wait without blocking, for the views' polling loops. */

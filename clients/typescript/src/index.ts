@@ -21,6 +21,9 @@ export type PaymentStarted = Schemas["PaymentStarted"];
 export type Payment = Schemas["PaymentRead"];
 export type Policy = Schemas["PolicyRead"];
 export type ProblemField = Schemas["ProblemField"];
+export type Consent = Schemas["ConsentRead"];
+export type PaymentRedirect = Schemas["Redirect"];
+export type ProductCoverage = Schemas["ProductCoverage"];
 
 // ---------------------------------------------------------------------------------------------
 // Errors
@@ -33,6 +36,7 @@ export const PROBLEM_CODES = [
   "csrf_required",
   "origin_not_allowed",
   "rate_limited",
+  "payload_too_large",
   "mfa_invalid",
   "mfa_not_pending",
   "not_found",
@@ -44,6 +48,8 @@ export const PROBLEM_CODES = [
   "product_not_purchasable",
   "payment_method_not_supported",
   "payment_in_progress",
+  "information_form_required",
+  "webhook_signature_invalid",
   "upstream_rejected",
   "upstream_error",
   "upstream_timeout",

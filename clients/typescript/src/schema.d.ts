@@ -4,6 +4,26 @@
  */
 
 export interface paths {
+    "/api/v1/consents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Consents
+         * @description The consents sign-in asks for, with the notice each one needs shown beside it.
+         */
+        get: operations["consents_api_v1_consents_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/coverage-choices": {
         parameters: {
             query?: never;
@@ -228,6 +248,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/quotes/{quoteId}/products/{productId}/callback-request": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Request Call Back
+         * @description Ask the agency to call about a product that cannot be bought online (robot quotes).
+         */
+        post: operations["request_call_back_api_v1_quotes__quoteId__products__productId__callback_request_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/quotes/{quoteId}/products/{productId}/coverage": {
         parameters: {
             query?: never;
@@ -240,6 +280,26 @@ export interface paths {
          * @description Coverages and deductibles of one product.
          */
         get: operations["product_coverage_api_v1_quotes__quoteId__products__productId__coverage_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/quotes/{quoteId}/products/{productId}/information-form": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Information Form
+         * @description The product's pre-contract information form; show it before the pay button works.
+         */
+        get: operations["information_form_api_v1_quotes__quoteId__products__productId__information_form_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -279,7 +339,7 @@ export interface paths {
         put?: never;
         /**
          * Purchase
-         * @description Start paying for a product; send the customer to `redirectUrl`.
+         * @description Start paying for a product; send the customer as `redirect` says.
          */
         post: operations["purchase_api_v1_quotes__quoteId__products__productId__purchase_post"];
         delete?: never;
@@ -347,7 +407,7 @@ export interface paths {
         put?: never;
         /**
          * Verify Mfa
-         * @description Check the SMS code; on success the session is signed in.
+         * @description Check the SMS code; signed in, the session gets a new id (cookie or `sessionToken`).
          */
         post: operations["verify_mfa_api_v1_session_mfa_post"];
         delete?: never;
@@ -440,6 +500,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/webhooks/insurup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Insurup Webhook
+         * @description InsurUp's signed events (purchases, failures, policies); 404 unless a secret is set.
+         */
+        post: operations["insurup_webhook_api_v1_webhooks_insurup_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -469,7 +549,7 @@ export interface paths {
         };
         /**
          * Metrics
-         * @description Prometheus metrics: requests, InsurUp calls by operation and outcome, refreshes, cases.
+         * @description Prometheus metrics (`Authorization: Bearer <BFF_METRICS_TOKEN>`; 404 without it).
          */
         get: operations["metrics_metrics_get"];
         put?: never;
@@ -489,7 +569,7 @@ export interface paths {
         };
         /**
          * Readyz
-         * @description Readiness: Redis must answer; InsurUp's reachability is reported alongside.
+         * @description Readiness: Redis must answer; details (and InsurUp's reachability) with the metrics token.
          */
         get: operations["readyz_readyz_get"];
         put?: never;
@@ -534,6 +614,21 @@ export interface components {
              * @description 12-19 digits; spaces allowed
              */
             number: string;
+        };
+        /** ConsentRead */
+        ConsentRead: {
+            /**
+             * Noticeurl
+             * @description The text the customer reads before agreeing
+             */
+            noticeUrl: string | null;
+            /** Required */
+            required: boolean;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "KVKK" | "ETK";
         };
         /**
          * CoverageChoices
@@ -650,6 +745,14 @@ export interface components {
              */
             birthDate?: string | null;
             /**
+             * Consents
+             * @description What the customer agreed to: `KVKK` (required, after reading the notice from `GET /api/v1/consents`) and optionally `ETK` (commercial messages)
+             * @example [
+             *       "KVKK"
+             *     ]
+             */
+            consents: ("KVKK" | "ETK")[];
+            /**
              * Customertype
              * @description `individual` (TCKN), `company` (VKN) or `foreign` (foreign id / passport)
              * @enum {string}
@@ -672,7 +775,7 @@ export interface components {
         LoginPending: {
             /**
              * Sessiontoken
-             * @description Only for `X-Session-Transport: bearer` sign-ins
+             * @description Only for `X-Session-Transport: bearer` sign-ins: good for the SMS-code step only; its answer carries the signed-in session's token
              */
             sessionToken?: string | null;
             /**
@@ -708,7 +811,11 @@ export interface components {
              * Format: date-time
              */
             createdAt: string;
-            /** Failurereason */
+            /**
+             * Failurereason
+             * @description `declined` (no money taken), `insurer_failed`, `abandoned` (the bank page was left), `payment_not_completed`, `not_started`
+             * @example declined
+             */
             failureReason: string | null;
             /** Installmentnumber */
             installmentNumber: number;
@@ -739,11 +846,13 @@ export interface components {
         PaymentStarted: {
             /** Paymentid */
             paymentId: string;
+            /** @description How to send the customer's browser to pay */
+            redirect: components["schemas"]["Redirect"];
             /**
              * Redirecturl
-             * @description Send the customer's browser here
+             * @description The same `url` when a plain navigation (`GET`) is enough
              */
-            redirectUrl: string;
+            redirectUrl?: string | null;
             /**
              * Status
              * @default pending
@@ -851,6 +960,11 @@ export interface components {
             insurer: components["schemas"]["Insurer"];
             /** Lowestgrosspremium */
             lowestGrossPremium: number | null;
+            /**
+             * Notpurchasablereason
+             * @description Why there is no pay button: `robot` (priced by a person: offer a call-back), `not_priced` (no price yet), `failed`, `not_sold_online` (the agency sells it only through an agent), `sold` (a payment is under way or done)
+             */
+            notPurchasableReason?: ("robot" | "not_priced" | "failed" | "not_sold_online" | "sold") | null;
             /** Paymentmethods */
             paymentMethods: ("3d-secure" | "third-party-3d-secure" | "insurance-company-redirect")[];
             /** Premiums */
@@ -861,7 +975,7 @@ export interface components {
             productName: string | null;
             /**
              * Purchasable
-             * @description A web-service product, priced, with a payment method the agency takes
+             * @description A web-service product, priced, with a payment method the agency takes, from an insurer the agency sells online
              */
             purchasable: boolean;
             /**
@@ -874,6 +988,12 @@ export interface components {
         PurchaseCreate: {
             /** @description Required for the 3-D Secure methods, refused otherwise */
             card?: components["schemas"]["CardInput"] | null;
+            /**
+             * Informationformaccepted
+             * @description The customer opened this product's pre-contract information form (`GET .../information-form`) and accepted it; required
+             * @default false
+             */
+            informationFormAccepted?: boolean;
             /**
              * Installmentnumber
              * @example 1
@@ -930,19 +1050,34 @@ export interface components {
         Readiness: {
             /**
              * Insurup
-             * @enum {string}
+             * @description Only with the metrics token
              */
-            insurup: "ok" | "unreachable";
+            insurup?: ("ok" | "unreachable") | null;
             /**
              * Redis
-             * @enum {string}
+             * @description Only with the metrics token
              */
-            redis: "ok" | "unavailable";
+            redis?: ("ok" | "unavailable") | null;
             /**
              * Status
              * @enum {string}
              */
             status: "ready" | "not_ready";
+        };
+        /** Redirect */
+        Redirect: {
+            /** Fields */
+            fields?: {
+                [key: string]: string;
+            };
+            /**
+             * Method
+             * @description `POST`: submit a form with `fields` to `url` (3-D Secure pages); `GET`: navigate to `url`
+             * @enum {string}
+             */
+            method: "GET" | "POST";
+            /** Url */
+            url: string;
         };
         /** Reference */
         Reference: {
@@ -982,7 +1117,7 @@ export interface components {
             expiresAt: string;
             /**
              * Sessiontoken
-             * @description Only in sign-in answers of `X-Session-Transport: bearer`
+             * @description Only for `X-Session-Transport: bearer`, in the sign-in and SMS-code answers: the session's token from now on (the SMS step issues a new one)
              */
             sessionToken?: string | null;
             /**
@@ -1084,6 +1219,14 @@ export interface components {
             /** Utilizationstyle */
             utilizationStyle: string | null;
         };
+        /** WebhookAnswer */
+        WebhookAnswer: {
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "processed" | "duplicate" | "ignored";
+        };
     };
     responses: never;
     parameters: never;
@@ -1093,6 +1236,35 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    consents_api_v1_consents_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsentRead"][];
+                };
+            };
+            /** @description `csrf_required`, `origin_not_allowed`, or `upstream_rejected` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     coverage_choices_api_v1_coverage_choices_get: {
         parameters: {
             query?: {
@@ -1680,6 +1852,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `payload_too_large`: the body is over `BFF_MAX_BODY_BYTES` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `validation_failed` naming the fields, `vehicle_details_required`, `payment_method_not_supported`, `idempotency_key_reused`, or `upstream_rejected` */
             422: {
                 headers: {
@@ -1779,8 +1960,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `payload_too_large`: the body is over `BFF_MAX_BODY_BYTES` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `validation_failed` naming the fields, `vehicle_details_required`, `payment_method_not_supported`, `idempotency_key_reused`, or `upstream_rejected` */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`, with `Retry-After` */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1987,6 +2186,90 @@ export interface operations {
             };
         };
     };
+    request_call_back_api_v1_quotes__quoteId__products__productId__callback_request_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                quoteId: string;
+                productId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The agency will call the customer about this product */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `not_authenticated`, or `session_expired` when InsurUp ended the sign-in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `csrf_required`, `origin_not_allowed`, or `upstream_rejected` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found` (or `vehicle_not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed` naming the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `upstream_error` or `upstream_unavailable` */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `store_unavailable`, or `upstream_error` while InsurUp is busy */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `upstream_timeout` */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     product_coverage_api_v1_quotes__quoteId__products__productId__coverage_get: {
         parameters: {
             query?: never;
@@ -2006,6 +2289,92 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ProductCoverage"];
+                };
+            };
+            /** @description `not_authenticated`, or `session_expired` when InsurUp ended the sign-in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `csrf_required`, `origin_not_allowed`, or `upstream_rejected` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found` (or `vehicle_not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed` naming the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `upstream_error` or `upstream_unavailable` */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `store_unavailable`, or `upstream_error` while InsurUp is busy */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `upstream_timeout` */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    information_form_api_v1_quotes__quoteId__products__productId__information_form_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                quoteId: string;
+                productId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The pre-contract information form (ön bilgilendirme formu) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": unknown;
                 };
             };
             /** @description `not_authenticated`, or `session_expired` when InsurUp ended the sign-in */
@@ -2226,6 +2595,15 @@ export interface operations {
             };
             /** @description Conflict: `mfa_not_pending`, `request_in_progress`, `payment_in_progress`, `product_not_purchasable`, `upstream_rejected` */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: the body is over `BFF_MAX_BODY_BYTES` */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2463,6 +2841,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `payload_too_large`: the body is over `BFF_MAX_BODY_BYTES` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `validation_failed` naming the fields, `vehicle_details_required`, `payment_method_not_supported`, `idempotency_key_reused`, or `upstream_rejected` */
             422: {
                 headers: {
@@ -2597,6 +2984,15 @@ export interface operations {
             };
             /** @description Conflict: `mfa_not_pending`, `request_in_progress`, `payment_in_progress`, `product_not_purchasable`, `upstream_rejected` */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: the body is over `BFF_MAX_BODY_BYTES` */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2898,6 +3294,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `payload_too_large`: the body is over `BFF_MAX_BODY_BYTES` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `validation_failed` naming the fields, `vehicle_details_required`, `payment_method_not_supported`, `idempotency_key_reused`, or `upstream_rejected` */
             422: {
                 headers: {
@@ -2985,6 +3390,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `payload_too_large`: the body is over `BFF_MAX_BODY_BYTES` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `validation_failed` naming the fields, `vehicle_details_required`, `payment_method_not_supported`, `idempotency_key_reused`, or `upstream_rejected` */
             422: {
                 headers: {
@@ -3014,6 +3428,75 @@ export interface operations {
             };
             /** @description `upstream_timeout` */
             504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    insurup_webhook_api_v1_webhooks_insurup_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                "x-webhook-signature"?: string | null;
+                "x-webhook-delivery"?: string | null;
+                "x-webhook-event"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookAnswer"];
+                };
+            };
+            /** @description `webhook_signature_invalid`: nothing was read or changed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found` (or `vehicle_not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: over 64 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed` naming the fields, `vehicle_details_required`, `payment_method_not_supported`, `idempotency_key_reused`, or `upstream_rejected` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `store_unavailable`, or `upstream_error` while InsurUp is busy */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3059,6 +3542,15 @@ export interface operations {
                 };
                 content: {
                     "text/plain": unknown;
+                };
+            };
+            /** @description `not_found` (or `vehicle_not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };

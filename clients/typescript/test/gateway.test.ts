@@ -19,11 +19,12 @@ import {
 import { type Gateway, type Sent, cookieJarFetch, fetchEventSource, startGateway } from "./support.js";
 
 const CUSTOMER = {
-  customerType: "individual",
+  customerType: "individual" as const,
   identityNumber: "11111111110",
   birthDate: "1990-01-01",
   phoneNumber: "+90 532 123 45 67",
-} as const;
+  consents: ["KVKK" as const],
+};
 const SMS_CODE = "123456";
 const CAR = { plate: "34ABC123", documentSerial: "AB123456" } as const;
 
@@ -240,15 +241,18 @@ describe("the client against a real gateway", { timeout: 180_000 }, () => {
     assert.deepEqual(followed.transports, ["polling"]);
     assertCompleted(followed.events, quoteId);
 
-    for (const request of sent.slice(1)) {
-      assert.equal(request.headers.get("Authorization"), `Bearer ${pending.sessionToken}`);
+    // The SMS-code step issues a new session token; the pending one ends there.
+    assert.notEqual(session.sessionToken, pending.sessionToken);
+    for (const [i, request] of sent.slice(1).entries()) {
+      const expected: string | null | undefined = i < 2 ? pending.sessionToken : session.sessionToken;
+      assert.equal(request.headers.get("Authorization"), `Bearer ${expected}`);
       assert.equal(request.headers.get("X-CSRF"), null);
       assert.equal(request.credentials, "omit");
     }
 
     await gateway.DELETE("/api/v1/session");
     assert.equal(gateway.sessionToken, null);
-    assert.deepEqual(tokens, [pending.sessionToken, null]);
+    assert.deepEqual(tokens, [pending.sessionToken, session.sessionToken, null]);
     assert.ok(isProblem(await thrown(restarted.GET("/api/v1/session")), "not_authenticated"));
   });
 });
