@@ -8,7 +8,7 @@ export TEST_REDIS_URL ?= redis://127.0.0.1:$(REDIS_PORT)/0
 CLIENT := clients/typescript
 CLIENT_BUNDLE := app/demo/static/vendor/kasko-client.js
 
-.PHONY: install run test check lint typecheck format openapi redis chromium bench profile load clean lock audit
+.PHONY: install run test check lint typecheck format openapi redis chromium bench profile load load-cluster clean lock audit
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -72,6 +72,13 @@ layers: install redis ## the hot read path's cost per layer, in process (~1 min;
 load: install redis ## N customers buy at once on two replicas (make load N=200)
 	$(BIN)/python -m bench.load $${N:-100}
 
+load-cluster: install redis ## make load on one Redis, then on a local Redis Cluster, in one run
+	$(BIN)/python -m bench.load $${N:-100}
+	@trap 'scripts/redis-cluster.sh stop $(LOAD_CLUSTER_PORT)' EXIT; \
+	scripts/redis-cluster.sh start $(LOAD_CLUSTER_PORT) && \
+	$(BIN)/python -m bench.load $${N:-100} \
+		--redis redis+cluster://127.0.0.1:$(LOAD_CLUSTER_PORT),127.0.0.1:$$(($(LOAD_CLUSTER_PORT) + 1))
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
 
@@ -119,6 +126,7 @@ probe: install ## read-only check of InsurUp's contract with the gateway's setti
 # Redis Cluster and Sentinel: the Redis-backed tests, then the failover tests (tests/cluster),
 # against a local set-up from Debian's redis-server that is stopped afterwards, whatever happens.
 CLUSTER_PORT ?= 7000
+LOAD_CLUSTER_PORT ?= 7100
 SENTINEL_PORT ?= 7100
 REDIS_BACKED_TESTS := tests/session tests/store tests/payments tests/quotes tests/vehicles \
 	tests/policies tests/http tests/e2e/test_over_http.py

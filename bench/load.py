@@ -1,6 +1,7 @@
 """`make load N=...`: N customers buy kasko at once against two gateway replicas, one Redis
-and the sandbox, all on loopback; prints completed sales per second and checks that no case,
-purchase or policy happened twice."""
+(or, with `--redis redis+cluster://...`, a Redis Cluster) and the sandbox, all on loopback;
+prints completed sales per second and checks that no case, purchase or policy happened
+twice."""
 
 import argparse
 import asyncio
@@ -12,12 +13,12 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
 import httpx
-import redis.asyncio as aioredis
 
 from app.config import Settings
 from app.main import create_app
 from app.sandbox import SandboxConfig, create_sandbox_app, get_sandbox_state
 from app.sandbox.state import SandboxState
+from app.store.connection import open_redis
 from bench.sale import run_sales
 from bench.servers import free_port, serving
 
@@ -57,12 +58,12 @@ async def two_replicas(
         yield replicas, browser, get_sandbox_state(sandbox)
 
 
-async def main(customers: int) -> None:
+async def main(customers: int, redis_url: str) -> None:
     prefix = f"bffload-{uuid.uuid4().hex[:8]}:"
     settings = Settings(
         _env_file=None,
         env="test",
-        redis_url=REDIS_URL,
+        redis_url=redis_url,
         redis_key_prefix=prefix,
         session_keys=[base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()],
         log_level="WARNING",
@@ -71,15 +72,15 @@ async def main(customers: int) -> None:
         async with two_replicas(settings) as (replicas, browser, state):
             outcomes, seconds = await run_sales(customers, replicas, browser, first=10_000)
     finally:
-        redis = aioredis.from_url(REDIS_URL)
+        redis = open_redis(redis_url, timeout=5)
         keys = [key async for key in redis.scan_iter(match=f"{prefix}*")]
-        if keys:
-            await redis.delete(*keys)
+        for key in keys:  # one by one: on a cluster they live in many slots
+            await redis.delete(key)
         await redis.aclose()
     failed = [o for o in outcomes if not o.ok]
     policies = collections.Counter(p.customer_id for p in state.policies.values())
     durations = sorted(o.seconds for o in outcomes)
-    print(f"{customers} customers, two replicas, one Redis, sandbox; {seconds:.1f}s")
+    print(f"{customers} customers, two replicas, Redis at {redis_url}, sandbox; {seconds:.1f}s")
     print(f"completed sales: {customers - len(failed)}, failed: {len(failed)}")
     for outcome in failed[:5]:
         print(f"  customer {outcome.customer} at {outcome.step}: {outcome.error}")
@@ -95,4 +96,6 @@ async def main(customers: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("customers", type=int, nargs="?", default=100)
-    asyncio.run(main(parser.parse_args().customers))
+    parser.add_argument("--redis", default=REDIS_URL, help="BFF_REDIS_URL form, cluster too")
+    arguments = parser.parse_args()
+    asyncio.run(main(arguments.customers, arguments.redis))

@@ -227,10 +227,9 @@ async def test_an_abandoned_bank_page_ends_abandoned_and_frees_the_quote(
             again, _ = await _start(s.web, quote_id, product, "after")
             assert again != payment_id
         else:
-            # No signal: the page lapsed at InsurUp (ACTIVE again) but nothing says why; the
-            # payment stays pending until the abandon limit, and the way out is a new quote
-            # for the same vehicle, in one call.
-            await asyncio.sleep(1.2)
+            # No signal: when the page lapses at InsurUp (ACTIVE again) nothing says why; the
+            # payment stays pending until the abandon limit, and the way out, at once, is a
+            # new quote for the same vehicle, in one call.
             fresh, fresh_quote = await _quote(s.web)
             assert fresh != quote_id
             assert any(p["purchasable"] for p in fresh_quote["products"])
