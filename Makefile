@@ -69,6 +69,11 @@ profile: install redis ## the hot read path's call tree (pyinstrument, in proces
 layers: install redis ## the hot read path's cost per layer, in process (~1 min; LAYERS_ARGS="--baseline DIR" compares)
 	$(BIN)/python -m bench.layers $(LAYERS_ARGS)
 
+.PHONY: instructions
+instructions: install redis ## instructions per hot-path request under valgrind: noise-free before/after (INSTRUCTIONS_ARGS="--baseline DIR")
+	@command -v valgrind >/dev/null || { apt-get update -qq && apt-get install -y -qq valgrind; }
+	$(BIN)/python -m bench.instructions $(INSTRUCTIONS_ARGS)
+
 load: install redis ## N customers buy at once on two replicas (make load N=200)
 	$(BIN)/python -m bench.load $${N:-100}
 

@@ -68,6 +68,8 @@ class Row:
     cpu_us: float
     wall_us: float
     note: str = ""
+    # A difference row: `minus[0]` less the others (labels), recomputed from the best rows.
+    minus: tuple[str, ...] = ()
 
 
 class Table:
@@ -98,7 +100,8 @@ class Table:
     def difference(self, layer: str, whole: Row, *parts: Row, note: str = "") -> Row:
         cpu = whole.cpu_us - sum(p.cpu_us for p in parts)
         wall = whole.wall_us - sum(p.wall_us for p in parts)
-        return self.add(Row(layer, cpu, wall, note))
+        labels = (whole.layer, *(p.layer for p in parts))
+        return self.add(Row(layer, cpu, wall, note, labels))
 
 
 def _sync_row(table: Table, layer: str, call: Callable[[], object], note: str = "") -> Row:
@@ -502,16 +505,24 @@ def _one_round(root: Path, iterations: int) -> list[Row]:
     command = [sys.executable, "-m", "bench.layers", "--json", "--rounds", "1"]
     command += ["--iterations", str(iterations)]
     out = subprocess.run(command, cwd=root, capture_output=True, text=True, check=True).stdout  # noqa: S603
-    return [Row(*row) for row in json.loads(out.strip().splitlines()[-1])]
+    rows = json.loads(out.strip().splitlines()[-1])
+    return [Row(row[0], row[1], row[2], row[3], tuple(row[4])) for row in rows]
 
 
 def _best(rounds: list[list[Row]]) -> dict[str, Row]:
+    """Each measured row's lowest over the rounds; differences recomputed from those."""
     best: dict[str, Row] = {}
     for rows in rounds:
         for row in rows:
             seen = best.get(row.layer)
             if seen is None or row.cpu_us < seen.cpu_us:
                 best[row.layer] = row
+    for label, row in best.items():
+        if row.minus:
+            whole, *parts = (best[name] for name in row.minus)
+            cpu = whole.cpu_us - sum(p.cpu_us for p in parts)
+            wall = whole.wall_us - sum(p.wall_us for p in parts)
+            best[label] = Row(label, cpu, wall, row.note, row.minus)
     return best
 
 
