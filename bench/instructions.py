@@ -11,9 +11,7 @@ start-up, so the difference divided by the extra requests is the cost of one req
 """
 
 import argparse
-import base64
 import re
-import secrets
 import shutil
 import subprocess
 import sys
@@ -22,7 +20,7 @@ from pathlib import Path
 
 import uvloop
 
-from bench.gateway import PREFIX, QUOTE, REDIS_URL, _baseline_view, _cleanup, _seed_session
+from bench.gateway import QUOTE, _baseline_view, _cleanup, _seed_session
 from bench.servers import ROOT, free_port
 
 _COLLECTED = re.compile(r"Collected : (\d+)")
@@ -30,27 +28,18 @@ _COLLECTED = re.compile(r"Collected : (\d+)")
 
 def _requests(count: int, stub_url: str) -> None:
     """What runs under valgrind: start the app, then `count` requests after a warm-up."""
-    from app.config import Settings
     from app.main import create_app
-    from bench.layers import _stdout_to_devnull, driver
+    from bench.layers import _stdout_to_devnull, bench_settings, driver
 
     async def run() -> None:
-        key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
-        settings = Settings(
-            _env_file=None,
-            insurup_base_url=stub_url,
-            insurup_agent_id="3f2b9c1e-5a7d-4e21-9c0b-000000000001",
-            redis_url=REDIS_URL,
-            redis_key_prefix=PREFIX,
-            session_keys=[key],
-            log_level="INFO",
-            demo_enabled=False,
+        settings = bench_settings(
+            stub_url,
             # valgrind runs this process some 50 times slower: no timeout may fire meanwhile
             insurup_timeout_seconds=120,
             redis_timeout_seconds=30,
         )
         app = create_app(settings)
-        session_id, _ = await _seed_session([base64.urlsafe_b64decode(key)])
+        session_id, _ = await _seed_session(settings.encryption_keys)
         one = driver(app, f"/api/v1/quotes/{QUOTE}", {"Authorization": f"Bearer {session_id}"})
         async with app.router.lifespan_context(app):
             with _stdout_to_devnull():

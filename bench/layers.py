@@ -249,9 +249,10 @@ def _stdout_to_devnull() -> Iterator[None]:
         os.close(devnull)
 
 
-async def measure(stub_url: str, n: int, rounds: int) -> Table:
+def bench_settings(stub_url: str, **overrides: Any) -> Settings:
+    """The gateway as the benchmarks run it: the stub as InsurUp, real Redis, a fresh key."""
     key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
-    settings = Settings(
+    return Settings(
         _env_file=None,
         insurup_base_url=stub_url,
         insurup_agent_id="3f2b9c1e-5a7d-4e21-9c0b-000000000001",
@@ -260,12 +261,17 @@ async def measure(stub_url: str, n: int, rounds: int) -> Table:
         session_keys=[key],
         log_level="INFO",
         demo_enabled=False,
+        **overrides,
     )
+
+
+async def measure(stub_url: str, n: int, rounds: int) -> Table:
+    settings = bench_settings(stub_url)
     table = Table(n, rounds)
     app = create_app(settings)  # sets up the JSON log on stdout, as production does
     bare = create_app(settings, configure_logs=False)
     bare.user_middleware.clear()  # FastAPI's own stack and the router: none of ours
-    session_id, _ = await _seed_session([base64.urlsafe_b64decode(key)])
+    session_id, _ = await _seed_session(settings.encryption_keys)
     try:
         async with app.router.lifespan_context(app):
             with _stdout_to_devnull():
