@@ -133,6 +133,7 @@ probe: install ## read-only check of InsurUp's contract with the gateway's setti
 CLUSTER_PORT ?= 7000
 LOAD_CLUSTER_PORT ?= 7100
 SENTINEL_PORT ?= 7100
+SENTINEL_REPLICAS ?= 1
 REDIS_BACKED_TESTS := tests/session tests/store tests/payments tests/quotes tests/vehicles \
 	tests/policies tests/http tests/e2e/test_over_http.py
 
@@ -140,13 +141,13 @@ REDIS_BACKED_TESTS := tests/session tests/store tests/payments tests/quotes test
 test-cluster: install ## the Redis-backed tests and a master killed under load, on a local 3-master Redis Cluster (~2 min)
 	@trap 'scripts/redis-cluster.sh stop $(CLUSTER_PORT)' EXIT; trap 'exit 130' INT TERM; \
 	scripts/redis-cluster.sh start $(CLUSTER_PORT) && \
-	export TEST_REDIS_URL=redis+cluster://127.0.0.1:$(CLUSTER_PORT),127.0.0.1:$$(($(CLUSTER_PORT) + 1)),127.0.0.1:$$(($(CLUSTER_PORT) + 2)) && \
+	export TEST_REDIS_WAIT_REPLICAS=1 TEST_REDIS_URL=redis+cluster://127.0.0.1:$(CLUSTER_PORT),127.0.0.1:$$(($(CLUSTER_PORT) + 1)),127.0.0.1:$$(($(CLUSTER_PORT) + 2)) && \
 	timeout 240 $(BIN)/python -m pytest $(REDIS_BACKED_TESTS) && \
 	timeout 120 $(BIN)/python -m pytest -s tests/cluster  # -s: the failover figures
 
 test-sentinel: install ## the Redis-backed tests and a failover under load, on a local master, replica and three sentinels (~1.5 min)
 	@trap 'scripts/redis-sentinel.sh stop $(SENTINEL_PORT)' EXIT; trap 'exit 130' INT TERM; \
-	scripts/redis-sentinel.sh start $(SENTINEL_PORT) && \
-	export TEST_REDIS_URL=redis+sentinel://127.0.0.1:$$(($(SENTINEL_PORT) + 10)),127.0.0.1:$$(($(SENTINEL_PORT) + 11)),127.0.0.1:$$(($(SENTINEL_PORT) + 12))/bff && \
+	scripts/redis-sentinel.sh start $(SENTINEL_PORT) $(SENTINEL_REPLICAS) && \
+	export TEST_REDIS_WAIT_REPLICAS=1 TEST_REDIS_URL=redis+sentinel://127.0.0.1:$$(($(SENTINEL_PORT) + 10)),127.0.0.1:$$(($(SENTINEL_PORT) + 11)),127.0.0.1:$$(($(SENTINEL_PORT) + 12))/bff && \
 	timeout 240 $(BIN)/python -m pytest $(REDIS_BACKED_TESTS) && \
 	timeout 120 $(BIN)/python -m pytest -s tests/cluster  # -s: the failover figures

@@ -75,6 +75,12 @@ class Settings(BaseSettings):
     # of 1,000 requests on one 2-core process waited up to 2.8 s.
     redis_max_connections: int = Field(default=100, ge=1, le=10000)
     redis_pool_wait_seconds: float = Field(default=10.0, gt=0, le=60)
+    # Replicas that must confirm every lasting write (Redis WAIT) before the gateway answers
+    # or acts on it; within the milliseconds below, else `503 store_unavailable`. With 0 a
+    # failover can lose what was just acknowledged (Redis replicates asynchronously). Give
+    # each master one replica more than this, or one lost replica stops every write.
+    redis_wait_replicas: int = Field(default=0, ge=0, le=10)
+    redis_wait_milliseconds: int = Field(default=500, ge=10, le=10000)
 
     public_base_url: str = "http://localhost:8000"
     payment_result_url: str | None = None
@@ -227,6 +233,17 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_slash(cls, url: str) -> str:
         return url.rstrip("/")
+
+    @model_validator(mode="after")
+    def _replica_wait_fits_the_command_timeout(self) -> "Settings":
+        # The WAIT's answer is read like any other: within the command timeout.
+        if self.redis_wait_replicas and (
+            self.redis_wait_milliseconds >= 1000 * self.redis_timeout_seconds
+        ):
+            raise ValueError(
+                "BFF_REDIS_WAIT_MILLISECONDS must be shorter than BFF_REDIS_TIMEOUT_SECONDS"
+            )
+        return self
 
     @model_validator(mode="after")
     def _production_needs_real_parts(self) -> "Settings":

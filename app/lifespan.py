@@ -73,10 +73,16 @@ def lifespan_for(
             timeout=settings.redis_timeout_seconds,
             max_connections=settings.redis_max_connections,
             wait=settings.redis_pool_wait_seconds,
+            replicas=settings.redis_wait_replicas,
+            replica_wait_ms=settings.redis_wait_milliseconds,
         )
         # In the background: a Redis that is down at start-up delays nothing.
         redis_check = asyncio.create_task(
-            check_redis_settings(redis, seconds=2 * settings.redis_timeout_seconds)
+            check_redis_settings(
+                redis,
+                seconds=2 * settings.redis_timeout_seconds,
+                replicas=settings.redis_wait_replicas,
+            )
         )
         http = _insurup_http(settings, insurup)
         services = build_services(settings, redis=redis, http=http, clock=clock)

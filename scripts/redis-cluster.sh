@@ -69,6 +69,7 @@ cluster-node-timeout 2000
 save ""
 appendonly no
 maxmemory-policy noeviction
+repl-diskless-sync-delay 0
 EOF
     redis-server "$root/$port/redis.conf"
     nodes+=("127.0.0.1:$port")

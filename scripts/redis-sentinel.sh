@@ -77,6 +77,9 @@ start() {
       echo 'save ""'
       echo "appendonly no"
       echo "maxmemory-policy noeviction"
+      # A replica (re)joining after a failover is synced at once, not after 5 s: writes that
+      # wait for a replica (BFF_REDIS_WAIT_REPLICAS) wait for it.
+      echo "repl-diskless-sync-delay 0"
       if [ -n "${MIN_REPLICAS_TO_WRITE:-}" ]; then
         echo "min-replicas-to-write $MIN_REPLICAS_TO_WRITE"
         echo "min-replicas-max-lag 1"

@@ -41,6 +41,12 @@ def open_limit_storage(redis: "aioredis.Redis", *, memory: bool, prefix: str) ->
     )
 
 
+def _store_failure(exc: Exception) -> StoreUnavailable:
+    # Logged like the stores' failures (app.store.connection.guarded): the cause, no detail.
+    log.error("store failure", extra={"error": type(exc).__name__})
+    return StoreUnavailable()
+
+
 class _Limits:
     """Moving windows in the shared storage; an exhausted one is `429` with `Retry-After`."""
 
@@ -54,7 +60,7 @@ class _Limits:
             if await self._limiter.hit(item, scope, *who):
                 return
         except (RedisError, OSError) as exc:
-            raise StoreUnavailable() from exc
+            raise _store_failure(exc) from exc
         await self._refuse(item, scope, *who)
 
     async def _check(self, item: RateLimitItem, scope: str, *who: str) -> None:
@@ -63,7 +69,7 @@ class _Limits:
             if await self._limiter.test(item, scope, *who):
                 return
         except (RedisError, OSError) as exc:
-            raise StoreUnavailable() from exc
+            raise _store_failure(exc) from exc
         await self._refuse(item, scope, *who)
 
     async def _count(self, item: RateLimitItem, scope: str, *who: str) -> None:
@@ -71,13 +77,13 @@ class _Limits:
         try:
             await self._limiter.hit(item, scope, *who)
         except (RedisError, OSError) as exc:
-            raise StoreUnavailable() from exc
+            raise _store_failure(exc) from exc
 
     async def _refuse(self, item: RateLimitItem, scope: str, *who: str) -> None:
         try:
             stats = await self._limiter.get_window_stats(item, scope, *who)
         except (RedisError, OSError) as exc:
-            raise StoreUnavailable() from exc
+            raise _store_failure(exc) from exc
         retry_after = max(1, math.ceil(stats.reset_time - self._clock.now()))
         raise RateLimited(retry_after=retry_after)
 

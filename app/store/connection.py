@@ -14,16 +14,17 @@ URL forms (those of the `limits` library):
 import asyncio
 import functools
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
-from typing import Any, Literal, ParamSpec, TypeVar, cast
+from typing import Any, ClassVar, Literal, ParamSpec, TypeVar, cast
 from urllib.parse import unquote, urlsplit
 
 import redis.asyncio as aioredis
 from redis.asyncio.client import Pipeline
 from redis.asyncio.cluster import ClusterNode, ClusterPipeline, RedisCluster
-from redis.asyncio.connection import BlockingConnectionPool
+from redis.asyncio.connection import AbstractConnection, BlockingConnectionPool
 from redis.asyncio.retry import Retry
 from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
 from redis.backoff import NoBackoff
@@ -36,6 +37,7 @@ from redis.exceptions import (
     RedisError,
     ResponseError,
 )
+from redis.typing import EncodableT
 
 from app.config import MEMORY_STORE
 from app.errors import StoreUnavailable
@@ -247,6 +249,136 @@ class _WaitingPipeline(ClusterPipeline):
                 return await super().execute(raise_on_error, allow_redirections)
 
 
+class NotReplicated(RedisError):
+    """Redis applied a write, but fewer replicas than `BFF_REDIS_WAIT_REPLICAS` confirmed it
+    within `BFF_REDIS_WAIT_MILLISECONDS`: a failover now could lose it, so it is not
+    acknowledged (`503 store_unavailable`) and nothing is done on the strength of it."""
+
+
+# Commands whose effect must outlive a failover once the gateway acts on it or answers.
+# Expiry touches (GETEX on every read, EXPIRE) are left out: losing one costs a session a
+# little idle time, and waiting for them would put a round trip on the hot path.
+_LASTING = frozenset(
+    (b"SET", b"DEL", b"UNLINK", b"INCR", b"INCRBY", b"ZADD", b"ZREM", b"SADD", b"SREM",
+     b"HSET", b"HDEL", b"EVAL", b"EVALSHA")
+)  # fmt: skip
+
+
+def _lasting(command: object) -> bool:
+    if isinstance(command, str):
+        command = command.encode()
+    if not isinstance(command, bytes | bytearray | memoryview):
+        return False
+    return bytes(command).split(b" ", 1)[0].upper() in _LASTING
+
+
+class _ReplicatedWrites(AbstractConnection):
+    """A connection that follows every lasting write with `WAIT replicas milliseconds`, sent
+    with it on the same connection (WAIT counts the replicas that have this connection's
+    writes, so it cannot go on another one), and fails the write when too few confirmed.
+
+    Redis replicates asynchronously: without this, a write acknowledged by a master that
+    fails over a moment later can vanish. Measured with `SENTINEL FAILOVER` under load: the
+    old master took writes for about a second after its replica was promoted, and 42-49
+    acknowledged sign-ins were gone afterwards. With WAIT, such a write is confirmed by no
+    replica, so the gateway answers 503 instead of acknowledging it.
+
+    Works at the connection so one mechanism covers a single node, Sentinel and Cluster, and
+    plain commands, scripts and pipelines alike: a pipeline gets one WAIT after its last
+    command, and the check applies once all its replies are read."""
+
+    replicas: ClassVar[int] = 0
+    wait_ms: ClassVar[int] = 0
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._packed: tuple[list[bytes], int] | None = None  # (what was packed, replies)
+        self._in_batch = False
+        self._replies_before_wait: deque[int] = deque()
+
+    def pack_command(self, *args: EncodableT) -> list[bytes]:
+        packed: list[bytes] = super().pack_command(*args)
+        if self._in_batch or not args or not _lasting(args[0]):
+            return packed
+        packed = packed + self._wait_command()
+        self._packed = (packed, 1)
+        return packed
+
+    def pack_commands(self, commands: Iterable[Iterable[EncodableT]]) -> list[bytes]:
+        listed = [tuple(command) for command in commands]
+        self._in_batch = True
+        try:
+            packed: list[bytes] = super().pack_commands(listed)
+        finally:
+            self._in_batch = False
+        if any(command and _lasting(command[0]) for command in listed):
+            packed = packed + self._wait_command()
+            self._packed = (packed, len(listed))
+        return packed
+
+    def _wait_command(self) -> list[bytes]:
+        wait: list[bytes] = super().pack_command(b"WAIT", self.replicas, self.wait_ms)
+        return wait
+
+    async def send_packed_command(
+        self, command: bytes | str | Iterable[bytes], check_health: bool = True
+    ) -> None:
+        # Only what this connection packed with a WAIT is counted; the commands it sends on
+        # its own while connecting (HELLO, AUTH, a health check's PING) are not.
+        due = None
+        if self._packed is not None and self._packed[0] is command:
+            due, self._packed = self._packed[1], None
+        await super().send_packed_command(command, check_health)
+        if due is not None:
+            self._replies_before_wait.append(due)
+
+    async def read_response(self, *args: Any, **kwargs: Any) -> Any:
+        if not self._replies_before_wait:
+            return await super().read_response(*args, **kwargs)
+        applied = False
+        try:
+            reply = await super().read_response(*args, **kwargs)
+            applied = True
+            return reply
+        finally:
+            await self._after_reply(applied=applied)
+
+    async def _after_reply(self, *, applied: bool) -> None:
+        # A failed read disconnected the connection, which forgot what was due (see below).
+        if not self._replies_before_wait:
+            return
+        self._replies_before_wait[0] -= 1
+        if self._replies_before_wait[0]:
+            return
+        self._replies_before_wait.popleft()
+        try:
+            confirmed = await super().read_response()
+        except ResponseError as exc:  # a replica refuses WAIT (a write it refused, MOVED)
+            if applied:
+                raise NotReplicated(f"WAIT refused: {str(exc)[:80]}") from exc
+            return
+        # An error reply (MOVED, a script's error) stays the caller's error.
+        if applied and int(confirmed) < self.replicas:
+            raise NotReplicated(
+                f"write confirmed by {int(confirmed)} of {self.replicas} replica(s) "
+                f"within {self.wait_ms} ms"
+            )
+
+    async def disconnect(self, *args: Any, **kwargs: Any) -> None:
+        self._replies_before_wait.clear()
+        self._packed = None
+        await super().disconnect(*args, **kwargs)
+
+
+def replicated(
+    base: type[AbstractConnection], *, replicas: int, wait_ms: int
+) -> type[AbstractConnection]:
+    """`base` (plain, TLS, Unix socket or Sentinel-managed) with `_ReplicatedWrites`."""
+    attributes = {"replicas": replicas, "wait_ms": wait_ms}
+    made = type(f"Replicated{base.__name__}", (_ReplicatedWrites, base), attributes)
+    return cast("type[AbstractConnection]", made)
+
+
 class _WaitingSentinelPool(SentinelConnectionPool, BlockingConnectionPool):
     """Sentinel's pool (finds the current master, drops connections to a demoted one) that
     waits for a free connection like `BlockingConnectionPool`."""
@@ -285,13 +417,28 @@ class SentinelMaster(GuardedRedis):
 
 
 def open_redis(
-    url: str, *, timeout: float, max_connections: int = 100, wait: float | None = None
+    url: str,
+    *,
+    timeout: float,
+    max_connections: int = 100,
+    wait: float | None = None,
+    replicas: int = 0,
+    replica_wait_ms: int = 500,
 ) -> "aioredis.Redis":
     """One client for the process. `timeout` bounds each command; `max_connections` is per
     Redis node, and a request that finds them all busy waits up to `wait` (default: `timeout`)
-    for one. Connecting is lazy: nothing is dialled here."""
+    for one. With `replicas`, every lasting write must be confirmed by that many replicas
+    within `replica_wait_ms` (see `_ReplicatedWrites`). Connecting is lazy: nothing is dialled
+    here."""
     target = parse_store_url(url)
     wait = timeout if wait is None else wait
+    if replicas and target.kind == "memory":
+        log.warning("BFF_REDIS_WAIT_REPLICAS is ignored: the embedded store has no replicas")
+        replicas = 0
+
+    def confirmed(base: type[AbstractConnection]) -> type[AbstractConnection]:
+        return replicated(base, replicas=replicas, wait_ms=replica_wait_ms) if replicas else base
+
     common: dict[str, Any] = {
         "socket_timeout": timeout,
         "socket_connect_timeout": timeout,
@@ -319,6 +466,7 @@ def open_redis(
         pool = BlockingConnectionPool.from_url(
             url, max_connections=max_connections, timeout=wait, retry=once_more, **common
         )
+        pool.connection_class = confirmed(pool.connection_class)
         return GuardedRedis.from_pool(pool)
     auth = {"username": target.username, "password": target.password}
     if target.kind == "cluster":
@@ -330,6 +478,13 @@ def open_redis(
             **auth,
             **common,
         )
+        # Every node's connections, those of nodes found later included, come from here.
+        nodes = cluster.nodes_manager
+        nodes.connection_kwargs["connection_class"] = confirmed(
+            nodes.connection_kwargs["connection_class"]
+        )
+        for node in nodes.startup_nodes.values():
+            node.connection_class = nodes.connection_kwargs["connection_class"]
         # The stores use the commands a cluster client shares with a plain one.
         return cast("aioredis.Redis", cluster)
     assert target.service is not None
@@ -350,16 +505,25 @@ def open_redis(
         **common,
     )
     assert isinstance(master, SentinelMaster)
+    master.connection_pool.connection_class = confirmed(master.connection_pool.connection_class)
     master.sentinels = sentinel
     return master
 
 
-async def check_redis_settings(redis: "aioredis.Redis", *, seconds: float) -> None:
+async def check_redis_settings(
+    redis: "aioredis.Redis", *, seconds: float, replicas: int = 0
+) -> None:
     """Say loudly, at start-up, what this Redis does that can lose the gateway's records
-    (evicting keys, no persistence). Never refuses to start: a managed service may hide its
+    (evicting keys, no persistence, writes a failover can take back) or refuse them (fewer
+    replicas than `replicas`). Never refuses to start: a managed service may hide its
     configuration, and a Redis that is down now may be up in a moment."""
     if type(redis).__module__.startswith("fakeredis"):
         return  # memory://: nothing is kept anyway, as its own warning says
+    try:
+        async with asyncio.timeout(seconds):
+            _check_replicas(await _replicas_of(redis), required=replicas)
+    except (RedisError, OSError, TimeoutError) as exc:
+        log.warning("could not count the Redis replicas", extra={"error": type(exc).__name__})
     try:
         async with asyncio.timeout(seconds):
             found = await _settings_of(redis)
@@ -393,6 +557,41 @@ async def check_redis_settings(redis: "aioredis.Redis", *, seconds: float) -> No
                 extra={"redis_node": node, "setting": "appendonly"},
             )
     log.info("redis settings checked", extra={"redis_nodes": len(found)})
+
+
+def _check_replicas(found: dict[str, int], *, required: int) -> None:
+    for node, count in found.items():
+        if count < required:
+            log.error(
+                "REDIS WRITES WILL FAIL: this master has %d connected replica(s) and "
+                "BFF_REDIS_WAIT_REPLICAS is %d; every write waits for confirmations that "
+                "cannot come and answers 503 until enough replicas are connected.",
+                count,
+                required,
+                extra={"redis_node": node, "setting": "BFF_REDIS_WAIT_REPLICAS"},
+            )
+        elif count and not required:
+            log.warning(
+                "a failover can lose acknowledged writes: this master has %d replica(s) and "
+                "BFF_REDIS_WAIT_REPLICAS is 0, so writes are acknowledged before any replica "
+                "has them. Set BFF_REDIS_WAIT_REPLICAS=1.",
+                count,
+                extra={"redis_node": node, "setting": "BFF_REDIS_WAIT_REPLICAS"},
+            )
+
+
+async def _replicas_of(redis: "aioredis.Redis") -> dict[str, int]:
+    """Connected replicas per master (INFO, which managed services allow)."""
+    client: object = redis
+    if isinstance(client, RedisCluster):
+        await client.initialize()
+        found: dict[str, int] = {}
+        for node in client.get_primaries():
+            info = await client.execute_command("INFO", "replication", target_nodes=node)
+            found[node.name] = int(info.get("connected_slaves", 0))
+        return found
+    info = await redis.info("replication")
+    return {"master": int(info.get("connected_slaves", 0))}
 
 
 async def _settings_of(redis: "aioredis.Redis") -> dict[str, dict[str, str]]:

@@ -117,11 +117,9 @@ def report(name: str, seen: Seen, *, fault_at: float, pre: int, pre_lost: int) -
     failures = seen.failures(after=fault_at)
     last = max((t for t, _, _ in failures), default=fault_at) - fault_at
     after = [a for a in seen.answers if a[0] >= fault_at]
-    line = (
+    return (
         f"{name}: {len(seen.answers)} answers, {len(after)} after the fault; "
         f"failed {len(failures)} ({dict(Counter((s, c) for _, s, c in failures))}); "
         f"last failure {last:.2f} s after the fault; "
         f"sessions signed in before lost: {pre_lost}/{pre}"
     )
-    print(line)
-    return line

@@ -5,48 +5,25 @@ the shared test Redis is never reconfigured."""
 
 import asyncio
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import redis.asyncio as aioredis
-from redis.exceptions import RedisError
 
 from app.config import Settings
 from app.store.connection import check_redis_settings, open_redis
 from bench.servers import free_port
 from tests.conftest import AppFactory, LogLines
 from tests.fake_insurup import FakeInsurUp
-
-
-def _start(port: int, folder: Path, *options: str) -> "subprocess.Popen[bytes]":
-    return subprocess.Popen(  # noqa: S603
-        [shutil.which("redis-server") or "redis-server", "--port", str(port),
-         "--bind", "127.0.0.1", "--save", "", "--dir", str(folder), *options],
-        stdout=subprocess.DEVNULL,
-    )  # fmt: skip
-
-
-async def _until_up(port: int) -> None:
-    for _ in range(100):
-        probe = aioredis.from_url(f"redis://127.0.0.1:{port}/0", socket_connect_timeout=0.2)
-        try:
-            if await probe.ping():
-                return
-        except (OSError, RedisError):
-            await asyncio.sleep(0.05)
-        finally:
-            await probe.aclose()
-    raise AssertionError(f"redis on {port} did not start")
+from tests.fixtures.redis import start_own_redis, until_redis_up
 
 
 @pytest.fixture
 def own_redis(request: pytest.FixtureRequest) -> Iterator[int]:
     options: tuple[str, ...] = request.param
     port, folder = free_port(), Path(tempfile.mkdtemp(prefix="bff-redis-check-"))
-    server = _start(port, folder, *options)
+    server = start_own_redis(port, folder, *options)
     try:
         yield port
     finally:
@@ -74,7 +51,7 @@ async def test_an_evicting_redis_is_a_loud_warning_at_start_up_not_a_refusal(
     insurup: FakeInsurUp,
     log_lines: LogLines,
 ) -> None:
-    await _until_up(own_redis)
+    await until_redis_up(own_redis)
     local = settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{own_redis}/0"})
     async with make_app(local) as api:
         evicts = await _lines_saying(log_lines, "maxmemory-policy is allkeys-lru")
@@ -91,7 +68,7 @@ async def test_an_evicting_redis_is_a_loud_warning_at_start_up_not_a_refusal(
 async def test_a_redis_that_keeps_everything_gets_no_warning(
     own_redis: int, log_lines: LogLines
 ) -> None:
-    await _until_up(own_redis)
+    await until_redis_up(own_redis)
     client = open_redis(f"redis://127.0.0.1:{own_redis}/0", timeout=1)
     try:
         await check_redis_settings(client, seconds=5)
@@ -105,7 +82,7 @@ async def test_a_redis_that_keeps_everything_gets_no_warning(
 async def test_a_redis_that_hides_its_configuration_is_said_to_be_unchecked(
     own_redis: int, log_lines: LogLines
 ) -> None:
-    await _until_up(own_redis)
+    await until_redis_up(own_redis)
     client = open_redis(f"redis://127.0.0.1:{own_redis}/0", timeout=1)
     try:
         await check_redis_settings(client, seconds=5)
