@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from app.clock import Clock
 from app.config import Settings
+from app.insurup.calls import no_cookies
 from app.insurup.transport import AiohttpTransport
 from app.store.connection import check_redis_settings, open_redis
 from app.wiring import build_services
@@ -37,7 +38,11 @@ def _insurup_http(settings: Settings, target: InsurUpTarget | None) -> httpx.Asy
         keepalive_expiry=settings.insurup_keepalive_seconds,
     )
     return httpx.AsyncClient(
-        base_url=target.base_url, transport=transport, timeout=timeout, headers=headers
+        base_url=target.base_url,
+        transport=transport,
+        timeout=timeout,
+        headers=headers,
+        cookies=no_cookies(),
     )
 
 

@@ -98,16 +98,19 @@ def create_app(
     problems.install(app)
     _document_problems(app)
     docs.document_security(app)
-    if settings.serves_docs:
-        docs.install(app)
+    # The quotes router first, the API reference's pages last: FastAPI tries routes in order,
+    # and the quotes router holds the hot read path (no other path matches its URLs; the
+    # OpenAPI document does not change).
+    app.include_router(quotes.router)
     app.include_router(session.router)
     app.include_router(vehicles.router)
-    app.include_router(quotes.router)
     app.include_router(payments.router)
     app.include_router(payments.callbacks)
     app.include_router(policies.router)
     app.include_router(ops.router)
     app.include_router(webhooks.router)
+    if settings.serves_docs:
+        docs.install(app)
     # One ASGI middleware: request id, CORS, then the browser guard and the body limit before
     # any body is read (refusals carry CORS headers, so the page can read them), security
     # headers, metrics and the access line. The payment provider's callback comes from its

@@ -6,12 +6,11 @@ decided here is the agency's sales rule, not InsurUp's vocabulary.
 """
 
 from collections.abc import Collection
+from operator import itemgetter
+from typing import TypedDict
 
-from app.http.schemas import Insurer
 from app.insurup.proposals import PremiumWire, ProductWire, ProposalWire
 from app.quotes.schemas import (
-    CoverageGroup,
-    Money,
     NotPurchasableReason,
     Premium,
     ProductRead,
@@ -26,6 +25,47 @@ _ORDER: dict[ProductState, int] = {
     "waiting": 3,
     "failed": 4,
 }
+
+_INSTALLMENT = itemgetter("installment_number")
+
+
+# The answer's fields as plain values, checked by mypy against these (the models' names):
+# a whole quote is validated in one call, pydantic building the nested models itself.
+class _PremiumFields(TypedDict):
+    installment_number: int
+    gross_premium: float
+    net_premium: float | None
+    currency: str
+
+
+class _InsurerFields(TypedDict):
+    id: int | None
+    name: str
+    logo_url: str | None
+
+
+class _GroupFields(TypedDict):
+    id: str
+    name: str
+
+
+class _ProductFields(TypedDict):
+    product_id: str
+    insurer: _InsurerFields
+    product_name: str | None
+    coverage_group: _GroupFields | None
+    state: ProductState
+    purchasable: bool
+    not_purchasable_reason: NotPurchasableReason | None
+    payment_methods: list[PaymentMethod]
+    premiums: list[_PremiumFields]
+    lowest_gross_premium: float | None
+    error_message: str | None
+
+
+class _MoneyFields(TypedDict):
+    amount: float
+    currency: str
 
 # A quote is in the most advanced state any of its products reached.
 _LEADING: tuple[ProductState, ...] = ("purchased", "purchasing", "active", "waiting")
@@ -56,32 +96,50 @@ class QuoteNormalizer:
         )
 
     def product(self, wire: ProductWire) -> ProductRead:
+        return ProductRead.model_validate(self._product(wire))
+
+    def _product(self, wire: ProductWire) -> _ProductFields:
+        """A product's fields as plain values: a whole quote is then validated in one call
+        (pydantic builds the nested models itself, a fraction of the cost of one call each)."""
         methods = self.methods(wire.payment_methods)
-        premiums = [p for p in (self.premium(w) for w in wire.premiums) if p is not None]
-        premiums.sort(key=lambda p: p.installment_number)
+        premiums: list[_PremiumFields] = []
+        lowest: float | None = None
+        for w in wire.premiums:
+            if w.currency is None or w.gross_premium is None:
+                continue
+            premiums.append(
+                {
+                    "installment_number": w.installment_number,
+                    "gross_premium": w.gross_premium,
+                    "net_premium": w.net_premium,
+                    "currency": w.currency,
+                }
+            )
+            if lowest is None or w.gross_premium < lowest:
+                lowest = w.gross_premium
+        premiums.sort(key=_INSTALLMENT)
         reason = self._not_purchasable(wire, methods=bool(methods), priced=bool(premiums))
-        group = (
-            CoverageGroup(id=wire.coverage_group_id, name=wire.coverage_group_name or "")
-            if wire.coverage_group_id
-            else None
-        )
-        return ProductRead(
-            product_id=wire.id,
-            insurer=Insurer(
-                id=wire.insurance_company_id,
-                name=wire.insurance_company_name or "",
-                logo_url=wire.insurance_company_logo,
+        return {
+            "product_id": wire.id,
+            "insurer": {
+                "id": wire.insurance_company_id,
+                "name": wire.insurance_company_name or "",
+                "logo_url": wire.insurance_company_logo,
+            },
+            "product_name": wire.product_name,
+            "coverage_group": (
+                {"id": wire.coverage_group_id, "name": wire.coverage_group_name or ""}
+                if wire.coverage_group_id
+                else None
             ),
-            product_name=wire.product_name,
-            coverage_group=group,
-            state=wire.state,
-            purchasable=reason is None,
-            not_purchasable_reason=reason,
-            payment_methods=methods,
-            premiums=premiums,
-            lowest_gross_premium=min((p.gross_premium for p in premiums), default=None),
-            error_message=wire.error_message if wire.state == "failed" else None,
-        )
+            "state": wire.state,
+            "purchasable": reason is None,
+            "not_purchasable_reason": reason,
+            "payment_methods": methods,
+            "premiums": premiums,
+            "lowest_gross_premium": lowest,
+            "error_message": wire.error_message if wire.state == "failed" else None,
+        }
 
     def _not_purchasable(
         self, wire: ProductWire, *, methods: bool, priced: bool
@@ -100,33 +158,41 @@ class QuoteNormalizer:
         return None
 
     def quote(self, wire: ProposalWire) -> QuoteRead:
-        products = [self.product(p) for p in wire.products]
+        products = [self._product(p) for p in wire.products]
         products.sort(
-            key=lambda p: (_ORDER[p.state], p.lowest_gross_premium or float("inf"), p.product_id)
-        )
-        priced = [p for p in products if p.state == "active" and p.lowest_gross_premium]
-        cheapest = min(priced, key=lambda p: p.lowest_gross_premium or 0.0, default=None)
-        lowest = (
-            Money(
-                amount=cheapest.lowest_gross_premium or 0.0, currency=cheapest.premiums[0].currency
+            key=lambda p: (
+                _ORDER[p["state"]],
+                p["lowest_gross_premium"] or float("inf"),
+                p["product_id"],
             )
+        )
+        priced = [p for p in products if p["state"] == "active" and p["lowest_gross_premium"]]
+        cheapest = min(priced, key=lambda p: p["lowest_gross_premium"] or 0.0, default=None)
+        lowest: _MoneyFields | None = (
+            {
+                "amount": cheapest["lowest_gross_premium"] or 0.0,
+                "currency": cheapest["premiums"][0]["currency"],
+            }
             if cheapest
             else None
         )
-        return QuoteRead(
-            quote_id=wire.proposal_id,
-            state=_quote_state(products),
-            # An empty list right after creation means pricing has not started, not that it ended.
-            complete=bool(products) and all(p.state != "waiting" for p in products),
-            lowest_premium=lowest,
-            products=products,
+        states = {p["state"] for p in products}
+        return QuoteRead.model_validate(
+            {
+                "quote_id": wire.proposal_id,
+                "state": _quote_state(states, any_products=bool(products)),
+                # An empty list right after creation means pricing has not started, not that
+                # it ended.
+                "complete": bool(products) and "waiting" not in states,
+                "lowest_premium": lowest,
+                "products": products,
+            }
         )
 
 
-def _quote_state(products: list[ProductRead]) -> ProductState:
+def _quote_state(states: set[ProductState], *, any_products: bool) -> ProductState:
     """InsurUp's proposal state is not documented beyond its names; products decide."""
-    states = {p.state for p in products}
     for state in _LEADING:
         if state in states:
             return state
-    return "failed" if products else "waiting"
+    return "failed" if any_products else "waiting"

@@ -4,7 +4,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import TypeAdapter
@@ -14,7 +14,7 @@ from app.http.auth import CaseReady, SettingsDep, SignedIn, browser_guard
 from app.http.params import ProductId, QuoteId, idempotency_key
 from app.http.responses import UPSTREAM, pdf_stream, problems
 from app.insurup.vehicles import check_utilization
-from app.quotes.deps import QuotesDep
+from app.quotes.deps import QuotesDep, get_quote_service
 from app.quotes.events import Subscription
 from app.quotes.schemas import (
     CoverageChoices,
@@ -32,6 +32,23 @@ IdempotencyKey = Annotated[
     str | None, idempotency_key("8-64 characters; the same key and body create one quote")
 ]
 _COMMON = (401, 403, 404, *UPSTREAM)
+
+
+# The hot read path, declared first: FastAPI tries routes in order (no other path here
+# matches its URLs). Its answer is encoded once: the service builds it from validated models,
+# so FastAPI's second validation of it is skipped (a returned Response is sent as it is); the
+# bytes are those FastAPI would send (the same TypeAdapter.dump_json). `response_model` stays
+# for the OpenAPI document.
+_QUOTE_JSON = TypeAdapter(QuoteRead)
+
+
+@router.get("/quotes/{quoteId}", response_model=QuoteRead, responses=problems(*_COMMON))
+async def read_quote(quote_id: QuoteId, record: CaseReady, request: Request) -> Response:
+    """The quote with its products, sorted for comparison (cheapest priced first)."""
+    # The service as `get_quotes` finds it, without a dependency of its own: FastAPI's
+    # resolution of each dependency costs more on this path than what it resolves.
+    quote = await get_quote_service(request).read(record, quote_id)
+    return Response(_QUOTE_JSON.dump_json(quote, by_alias=True), media_type="application/json")
 
 
 @router.get("/coverage-groups", response_model=list[CoverageGroupRead], responses=problems(403))
@@ -81,20 +98,6 @@ async def create_quote(
 ) -> QuoteCreated:
     """Ask every insurer for a kasko price; prices arrive over the next seconds."""
     return await quotes.create(record, body, idempotency_key=idempotency_key)
-
-
-# The hot read path's answer, encoded once: the service builds it from validated models, so
-# FastAPI's second validation of it is skipped (a returned Response is sent as it is); the
-# bytes are those FastAPI would send (the same TypeAdapter.dump_json). `response_model` stays
-# for the OpenAPI document.
-_QUOTE_JSON = TypeAdapter(QuoteRead)
-
-
-@router.get("/quotes/{quoteId}", response_model=QuoteRead, responses=problems(*_COMMON))
-async def read_quote(quote_id: QuoteId, record: CaseReady, quotes: QuotesDep) -> Response:
-    """The quote with its products, sorted for comparison (cheapest priced first)."""
-    quote = await quotes.read(record, quote_id)
-    return Response(_QUOTE_JSON.dump_json(quote, by_alias=True), media_type="application/json")
 
 
 async def _subscription(

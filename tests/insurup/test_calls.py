@@ -2,12 +2,15 @@
 what InsurUp does and how many requests the gateway then sends."""
 
 import httpx
+import orjson
 import pytest
 import respx
 
+from app.config import Settings
 from app.errors import GatewayError, SessionExpired
-from app.insurup.calls import InsurUpCalls, may_retry_failure, may_retry_status
+from app.insurup.calls import InsurUpCalls, may_retry_failure, may_retry_status, no_cookies
 from app.insurup.transport import RequestNotSentError
+from app.lifespan import InsurUpTarget, _insurup_http
 
 BASE = "https://insurup.test"
 REQUEST = httpx.Request("GET", f"{BASE}/x")
@@ -191,3 +194,94 @@ async def test_a_redirect_loop_is_not_followed_twice() -> None:
         with pytest.raises(GatewayError):
             await InsurUpCalls(http).json("op", "GET", "/api/x")
     assert again.call_count == 1
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "params"),
+    [
+        ("GET", "/api/proposals/p%2F1", None, None),
+        ("POST", "/api/x", {"a": "ş"}, None),
+        ("GET", "/api/vehicles?kind=1", None, {"year": "2024", "name": "ş v"}),
+        ("DELETE", "/api/x", None, None),
+    ],
+)
+async def test_a_call_sends_what_the_client_itself_would_send(
+    method: str, path: str, body: object, params: dict[str, str] | None
+) -> None:
+    """JSON calls go to the client's transport directly (`InsurUpCalls._exchange`): the
+    request must be the very one `AsyncClient.request` builds (URL, headers in order, body,
+    the timeouts the transport enforces)."""
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={})
+
+    async with httpx.AsyncClient(
+        base_url=f"{BASE}/root",
+        transport=httpx.MockTransport(answer),
+        headers={"User-Agent": "gateway", "Accept": "application/json"},
+        timeout=httpx.Timeout(3, connect=1),
+    ) as http:
+        await InsurUpCalls(http).json(
+            "op", method, path, auth=Renewing({"old"}), json=body, params=params
+        )
+        headers = {"X-Request-ID": "-", "Accept-Language": "tr-TR", "Authorization": "Bearer old"}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        content = None if body is None else orjson.dumps(body)
+        await http.request(method, path, content=content, headers=headers, params=params)
+    direct, general = seen
+    assert (direct.method, direct.url) == (general.method, general.url)
+    assert direct.headers.raw == general.headers.raw
+    assert direct.content == general.content
+    assert direct.extensions == general.extensions
+
+
+@pytest.mark.parametrize("jar", ["the gateway's", "a plain one"])
+async def test_a_cookie_insurup_sets_for_one_customer_never_rides_on_another_s_call(
+    jar: str,
+) -> None:
+    """The gateway's client keeps no cookie (`no_cookies`, as the app builds it); a client
+    with a plain jar shows the test would see one that was kept."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/set":
+            return httpx.Response(200, json={}, headers={"Set-Cookie": "lb=a1; Path=/"})
+        return httpx.Response(200, json={"cookie": request.headers.get("cookie")})
+
+    cookies = no_cookies() if jar == "the gateway's" else None
+    async with httpx.AsyncClient(
+        base_url=BASE, transport=httpx.MockTransport(answer), cookies=cookies
+    ) as http:
+        calls = InsurUpCalls(http)
+        await calls.json("op", "GET", "/set", auth=Renewing({"customer-a"}))
+        echoed = await calls.json("op", "GET", "/echo", auth=Renewing({"customer-b"}))
+        # The general path (documents, other client set-ups) shares the jar.
+        general = (await http.get("/echo")).json()
+    kept = "lb=a1" if jar == "a plain one" else None
+    assert echoed == {"cookie": kept}
+    assert general == {"cookie": kept}
+
+
+async def test_the_gateway_s_insurup_client_keeps_no_cookie(settings: Settings) -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={}, headers={"Set-Cookie": "lb=a1; Path=/"})
+
+    target = InsurUpTarget(transport=httpx.MockTransport(answer), base_url=BASE)
+    async with _insurup_http(settings, target) as http:
+        await InsurUpCalls(http).json("op", "GET", "/set")
+        await http.get("/set")
+        assert not http.cookies
+
+
+async def test_a_transport_failure_names_the_request() -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadTimeout("slow")  # raised without a request, as a transport may
+
+    async with httpx.AsyncClient(base_url=BASE, transport=httpx.MockTransport(answer)) as http:
+        with pytest.raises(GatewayError) as failed:
+            await InsurUpCalls(http).json("op", "GET", "/x")
+    cause = failed.value.__cause__
+    assert isinstance(cause, httpx.ReadTimeout)
+    assert cause.request.url == f"{BASE}/x"
