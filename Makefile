@@ -77,12 +77,15 @@ instructions: install redis ## instructions per hot-path request under valgrind:
 load: install redis ## N customers buy at once on two replicas (make load N=200)
 	$(BIN)/python -m bench.load $${N:-100}
 
-load-cluster: install redis ## make load on one Redis, then on a local Redis Cluster, in one run
+load-cluster: install redis ## make load on one Redis, then on a local Redis Cluster without and with replica confirmation, in one run
 	$(BIN)/python -m bench.load $${N:-100}
 	@trap 'scripts/redis-cluster.sh stop $(LOAD_CLUSTER_PORT)' EXIT; \
 	scripts/redis-cluster.sh start $(LOAD_CLUSTER_PORT) && \
-	$(BIN)/python -m bench.load $${N:-100} \
-		--redis redis+cluster://127.0.0.1:$(LOAD_CLUSTER_PORT),127.0.0.1:$$(($(LOAD_CLUSTER_PORT) + 1))
+	for wait in 0 1; do \
+		$(BIN)/python -m bench.load $${N:-100} --wait-replicas $$wait \
+			--redis redis+cluster://127.0.0.1:$(LOAD_CLUSTER_PORT),127.0.0.1:$$(($(LOAD_CLUSTER_PORT) + 1)) \
+			|| exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

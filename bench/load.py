@@ -58,12 +58,13 @@ async def two_replicas(
         yield replicas, browser, get_sandbox_state(sandbox)
 
 
-async def main(customers: int, redis_url: str) -> None:
+async def main(customers: int, redis_url: str, wait_replicas: int = 0) -> None:
     prefix = f"bffload-{uuid.uuid4().hex[:8]}:"
     settings = Settings(
         _env_file=None,
         env="test",
         redis_url=redis_url,
+        redis_wait_replicas=wait_replicas,
         redis_key_prefix=prefix,
         session_keys=[base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()],
         log_level="WARNING",
@@ -80,7 +81,10 @@ async def main(customers: int, redis_url: str) -> None:
     failed = [o for o in outcomes if not o.ok]
     policies = collections.Counter(p.customer_id for p in state.policies.values())
     durations = sorted(o.seconds for o in outcomes)
-    print(f"{customers} customers, two replicas, Redis at {redis_url}, sandbox; {seconds:.1f}s")
+    print(
+        f"{customers} customers, two replicas, Redis at {redis_url} "
+        f"(writes confirmed by {wait_replicas} replica(s)), sandbox; {seconds:.1f}s"
+    )
     print(f"completed sales: {customers - len(failed)}, failed: {len(failed)}")
     for outcome in failed[:5]:
         print(f"  customer {outcome.customer} at {outcome.step}: {outcome.error}")
@@ -97,5 +101,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("customers", type=int, nargs="?", default=100)
     parser.add_argument("--redis", default=REDIS_URL, help="BFF_REDIS_URL form, cluster too")
+    parser.add_argument(
+        "--wait-replicas", type=int, default=0, help="BFF_REDIS_WAIT_REPLICAS for the run"
+    )
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.customers, arguments.redis))
+    asyncio.run(main(arguments.customers, arguments.redis, arguments.wait_replicas))
