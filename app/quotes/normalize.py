@@ -67,6 +67,7 @@ class _MoneyFields(TypedDict):
     amount: float
     currency: str
 
+
 # A quote is in the most advanced state any of its products reached.
 _LEADING: tuple[ProductState, ...] = ("purchased", "purchasing", "active", "waiting")
 
