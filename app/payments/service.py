@@ -9,6 +9,7 @@ InsurUp call.
 """
 
 import asyncio
+import contextlib
 import logging
 import secrets
 import uuid
@@ -26,6 +27,7 @@ from app.errors import (
     PaymentInProgress,
     PaymentMethodNotSupported,
     ProductNotPurchasable,
+    StoreUnavailable,
     UpstreamRejected,
     ValidationFailed,
 )
@@ -177,9 +179,17 @@ class PaymentService:
             updated_at=now,
             information_form_accepted_at=accepted_at,
         )
-        await self._claim(payment)
         callback_token = secrets.token_urlsafe(32)
-        await self._payments.create(payment, callback_token=callback_token)
+        try:
+            await self._claim(payment)
+            await self._payments.create(payment, callback_token=callback_token)
+        except StoreUnavailable:
+            # Nothing was started. The claim may be on the master although it was not
+            # acknowledged (too few replicas confirmed it): give it back, or the quote would
+            # stay held, for a payment that does not exist, until the claim expires.
+            with contextlib.suppress(StoreUnavailable):
+                await self._payments.release_quote(payment)
+            raise
         try:
             redirect = await self._insurup.of(record).purchase_async(
                 proposal_id=quote_id,

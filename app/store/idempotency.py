@@ -5,7 +5,9 @@ when the lease ends), and becomes `done` with the answer, kept 24 hours. Keys ar
 the customer. Only what the answer contains is stored: never the request body.
 """
 
+import contextlib
 import hashlib
+import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -13,8 +15,8 @@ import orjson
 import redis.asyncio as aioredis
 from pydantic import BaseModel
 
-from app.errors import IdempotencyKeyReused, RequestInProgress
-from app.store.connection import guarded
+from app.errors import IdempotencyKeyReused, RequestInProgress, StoreUnavailable
+from app.store.connection import DEL_IF_EQUAL, guarded
 from app.store.keys import Keys
 
 KEEP_SECONDS = 24 * 3600
@@ -30,6 +32,7 @@ class IdempotencyStore:
     def __init__(self, redis: "aioredis.Redis", *, keys: Keys) -> None:
         self._redis = redis
         self._keys = keys
+        self._del_if_equal = redis.register_script(DEL_IF_EQUAL)
 
     async def once(
         self,
@@ -46,13 +49,23 @@ class IdempotencyStore:
         with another body `422`, one while the first still runs `409`. A failed `run` frees
         the key for another try."""
         name = self._name(owner, scope, key)
-        replay = await self._begin(name, fingerprint, lease_seconds=max(1, int(lease_seconds)))
+        # This attempt's own pending record (unique): only it may be taken back.
+        pending = orjson.dumps({"state": "pending", "fp": fingerprint, "attempt": _attempt()})
+        try:
+            replay = await self._begin(
+                name, pending, fingerprint, lease_seconds=max(1, int(lease_seconds))
+            )
+        except StoreUnavailable:
+            # The record may be on the master although it was not acknowledged (too few
+            # replicas confirmed it): take it back, or a retry would wait out the lease.
+            await self._abandon_quietly(name, pending)
+            raise
         if replay is not None:
             return answer.model_validate(replay)
         try:
             result = await run()
         except BaseException:
-            await self._abandon(name)
+            await self._abandon(name, pending)
             raise
         await self._complete(name, fingerprint, result.model_dump(by_alias=True))
         return result
@@ -63,10 +76,9 @@ class IdempotencyStore:
 
     @guarded
     async def _begin(
-        self, name: str, fingerprint: str, *, lease_seconds: int
+        self, name: str, pending: bytes, fingerprint: str, *, lease_seconds: int
     ) -> dict[str, Any] | None:
         """None: go ahead (the key is now ours); else the stored answer. Raises on misuse."""
-        pending = orjson.dumps({"state": "pending", "fp": fingerprint})
         if await self._redis.set(name, pending, nx=True, ex=lease_seconds):
             return None
         raw = await self._redis.get(name)
@@ -87,6 +99,15 @@ class IdempotencyStore:
         await self._redis.set(name, orjson.dumps(record), ex=KEEP_SECONDS)
 
     @guarded
-    async def _abandon(self, name: str) -> None:
-        """The request failed before doing anything lasting: let the client try the key again."""
-        await self._redis.delete(name)
+    async def _abandon(self, name: str, pending: bytes) -> None:
+        """The request failed before doing anything lasting: let the client try the key again.
+        Only this attempt's record: one that outlived its lease may belong to another by now."""
+        await self._del_if_equal(keys=[name], args=[pending])
+
+    async def _abandon_quietly(self, name: str, pending: bytes) -> None:
+        with contextlib.suppress(StoreUnavailable):  # if not, the lease ends it
+            await self._abandon(name, pending)
+
+
+def _attempt() -> str:
+    return secrets.token_hex(8)

@@ -10,6 +10,8 @@ import pytest
 import redis.asyncio as aioredis
 
 from app.config import Settings
+from app.errors import StoreUnavailable
+from app.store.payments import Payment, PaymentStore
 from tests.conftest import AppFactory, LogLines, ManualClock
 from tests.fake_insurup import PROPOSAL_ID, FakeInsurUp, product
 from tests.helpers import CSRF, sign_in_cookie
@@ -360,3 +362,27 @@ async def test_the_bank_sends_the_customer_back_to_the_origin_holding_their_cook
             assert callback.startswith("http://127.0.0.1:8000/api/v1/payments/callback/")
             back = await api.get(callback.removeprefix("http://127.0.0.1:8000"))
     assert back.headers["location"].startswith("http://127.0.0.1:8000/demo/#/payment-result?")
+
+
+async def test_a_store_failure_before_the_start_leaves_the_quote_free_for_the_next_try(
+    api: httpx.AsyncClient, insurup: FakeInsurUp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The quote's claim was written, the payment record not (Redis failed, or too few
+    replicas confirmed it): nothing was started, so the claim is given back at once instead
+    of holding the quote, for a payment that does not exist, until it expires."""
+    create = PaymentStore.create
+    failures = [StoreUnavailable()]
+
+    async def failing_once(self: PaymentStore, payment: Payment, *, callback_token: str) -> None:
+        if failures:
+            raise failures.pop()
+        await create(self, payment, callback_token=callback_token)
+
+    monkeypatch.setattr(PaymentStore, "create", failing_once)
+    refused = await api.post(PURCHASE, json=BODY, headers=key(1))
+    assert refused.status_code == 503, refused.text
+    assert refused.json()["code"] == "store_unavailable"
+    assert not insurup.purchases
+    started = await api.post(PURCHASE, json=BODY, headers=key(2))
+    assert started.status_code == 201, started.text
+    assert len(insurup.purchases) == 1
