@@ -570,11 +570,15 @@ def _check_replicas(found: dict[str, int], *, required: int) -> None:
                 required,
                 extra={"redis_node": node, "setting": "BFF_REDIS_WAIT_REPLICAS"},
             )
-        elif count and not required:
+        elif count > required:
+            # The promoted replica may be one that had not confirmed (or, on Sentinel, the
+            # old master's other replicas confirm its writes after the switch).
             log.warning(
                 "a failover can lose acknowledged writes: this master has %d replica(s) and "
-                "BFF_REDIS_WAIT_REPLICAS is 0, so writes are acknowledged before any replica "
-                "has them. Set BFF_REDIS_WAIT_REPLICAS=1.",
+                "BFF_REDIS_WAIT_REPLICAS is %d, so a write is acknowledged before every "
+                "replica has it. Set BFF_REDIS_WAIT_REPLICAS=%d.",
+                count,
+                required,
                 count,
                 extra={"redis_node": node, "setting": "BFF_REDIS_WAIT_REPLICAS"},
             )
