@@ -584,37 +584,33 @@ def _check_replicas(found: dict[str, int], *, required: int) -> None:
             )
 
 
-async def _replicas_of(redis: "aioredis.Redis") -> dict[str, int]:
-    """Connected replicas per master (INFO, which managed services allow)."""
-    client: object = redis
-    if isinstance(client, RedisCluster):
-        await client.initialize()
-        found: dict[str, int] = {}
-        for node in client.get_primaries():
-            info = await client.execute_command("INFO", "replication", target_nodes=node)
-            found[node.name] = int(info.get("connected_slaves", 0))
-        return found
-    info = await redis.info("replication")
-    return {"master": int(info.get("connected_slaves", 0))}
-
-
-async def _settings_of(redis: "aioredis.Redis") -> dict[str, dict[str, str]]:
-    names = ("maxmemory-policy", "appendonly")
+async def _on_each_master(redis: "aioredis.Redis", *command: str) -> dict[str, object]:
+    """`command`'s answer from every master: a cluster's, by node name, or the one master."""
     client: object = redis  # a cluster client passes for a plain one (see open_redis)
     if isinstance(client, RedisCluster):
         await client.initialize()
-        found: dict[str, dict[str, str]] = {}
-        for node in client.get_primaries():
-            values: dict[str, str] = {}
-            for name in names:
-                answer = await client.execute_command("CONFIG GET", name, target_nodes=node)
-                values.update(_texts(answer))
-            found[node.name] = values
-        return found
-    values = {}
-    for name in names:
-        values.update(_texts(await redis.config_get(name)))
-    return {"master": values}
+        return {
+            node.name: await client.execute_command(*command, target_nodes=node)
+            for node in client.get_primaries()
+        }
+    return {"master": await redis.execute_command(*command)}  # type: ignore[no-untyped-call]
+
+
+async def _replicas_of(redis: "aioredis.Redis") -> dict[str, int]:
+    """Connected replicas per master (INFO, which managed services allow)."""
+    answers = await _on_each_master(redis, "INFO", "replication")
+    return {
+        node: int(info.get("connected_slaves", 0)) if isinstance(info, dict) else 0
+        for node, info in answers.items()
+    }
+
+
+async def _settings_of(redis: "aioredis.Redis") -> dict[str, dict[str, str]]:
+    found: dict[str, dict[str, str]] = {}
+    for name in ("maxmemory-policy", "appendonly"):
+        for node, answer in (await _on_each_master(redis, "CONFIG GET", name)).items():
+            found.setdefault(node, {}).update(_texts(answer))
+    return found
 
 
 def _texts(answer: object) -> dict[str, str]:
