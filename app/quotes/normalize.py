@@ -68,6 +68,18 @@ class _MoneyFields(TypedDict):
     currency: str
 
 
+def _premium_fields(wire: PremiumWire) -> _PremiumFields | None:
+    """A price the customer can be shown: one with its amount and currency."""
+    if wire.currency is None or wire.gross_premium is None:
+        return None
+    return {
+        "installment_number": wire.installment_number,
+        "gross_premium": wire.gross_premium,
+        "net_premium": wire.net_premium,
+        "currency": wire.currency,
+    }
+
+
 # A quote is in the most advanced state any of its products reached.
 _LEADING: tuple[ProductState, ...] = ("purchased", "purchasing", "active", "waiting")
 
@@ -87,14 +99,8 @@ class QuoteNormalizer:
 
     @staticmethod
     def premium(wire: PremiumWire) -> Premium | None:
-        if wire.currency is None or wire.gross_premium is None:
-            return None
-        return Premium(
-            installment_number=wire.installment_number,
-            gross_premium=wire.gross_premium,
-            net_premium=wire.net_premium,
-            currency=wire.currency,
-        )
+        fields = _premium_fields(wire)
+        return None if fields is None else Premium.model_validate(fields)
 
     def product(self, wire: ProductWire) -> ProductRead:
         return ProductRead.model_validate(self._product(wire))
@@ -106,18 +112,12 @@ class QuoteNormalizer:
         premiums: list[_PremiumFields] = []
         lowest: float | None = None
         for w in wire.premiums:
-            if w.currency is None or w.gross_premium is None:
+            fields = _premium_fields(w)
+            if fields is None:
                 continue
-            premiums.append(
-                {
-                    "installment_number": w.installment_number,
-                    "gross_premium": w.gross_premium,
-                    "net_premium": w.net_premium,
-                    "currency": w.currency,
-                }
-            )
-            if lowest is None or w.gross_premium < lowest:
-                lowest = w.gross_premium
+            premiums.append(fields)
+            if lowest is None or fields["gross_premium"] < lowest:
+                lowest = fields["gross_premium"]
         premiums.sort(key=_INSTALLMENT)
         reason = self._not_purchasable(wire, methods=bool(methods), priced=bool(premiums))
         return {
