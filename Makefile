@@ -151,6 +151,6 @@ test-cluster: install ## the Redis-backed tests and a master killed under load, 
 test-sentinel: install ## the Redis-backed tests and a failover under load, on a local master, replica and three sentinels (~1.5 min)
 	@trap 'scripts/redis-sentinel.sh stop $(SENTINEL_PORT)' EXIT; trap 'exit 130' INT TERM; \
 	scripts/redis-sentinel.sh start $(SENTINEL_PORT) $(SENTINEL_REPLICAS) && \
-	export TEST_REDIS_WAIT_REPLICAS=1 TEST_REDIS_URL=redis+sentinel://127.0.0.1:$$(($(SENTINEL_PORT) + 10)),127.0.0.1:$$(($(SENTINEL_PORT) + 11)),127.0.0.1:$$(($(SENTINEL_PORT) + 12))/bff && \
+	export TEST_REDIS_WAIT_REPLICAS=$(SENTINEL_REPLICAS) TEST_REDIS_URL=redis+sentinel://127.0.0.1:$$(($(SENTINEL_PORT) + 10)),127.0.0.1:$$(($(SENTINEL_PORT) + 11)),127.0.0.1:$$(($(SENTINEL_PORT) + 12))/bff && \
 	timeout 240 $(BIN)/python -m pytest $(REDIS_BACKED_TESTS) && \
 	timeout 120 $(BIN)/python -m pytest -s tests/cluster  # -s: the failover figures

@@ -77,8 +77,9 @@ class Settings(BaseSettings):
     redis_pool_wait_seconds: float = Field(default=10.0, gt=0, le=60)
     # Replicas that must confirm every lasting write (Redis WAIT) before the gateway answers
     # or acts on it; within the milliseconds below, else `503 store_unavailable`. With 0 a
-    # failover can lose what was just acknowledged (Redis replicates asynchronously). Give
-    # each master one replica more than this, or one lost replica stops every write.
+    # failover can lose what was just acknowledged (Redis replicates asynchronously). Set it
+    # to the number of replicas of each master (README: Deployment options); a master with
+    # fewer connected refuses every write until one is back.
     redis_wait_replicas: int = Field(default=0, ge=0, le=10)
     redis_wait_milliseconds: int = Field(default=500, ge=10, le=10000)
 
