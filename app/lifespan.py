@@ -15,7 +15,7 @@ from app.clock import Clock
 from app.config import Settings
 from app.insurup.calls import no_cookies
 from app.insurup.transport import AiohttpTransport
-from app.store.connection import check_redis_settings, open_redis
+from app.store.connection import check_redis_settings, open_connections, open_redis
 from app.wiring import build_services
 
 log = logging.getLogger("app.lifespan")
@@ -81,7 +81,12 @@ def lifespan_for(
             replicas=settings.redis_wait_replicas,
             replica_wait_ms=settings.redis_wait_milliseconds,
         )
-        # In the background: a Redis that is down at start-up delays nothing.
+        # The pool's connections are opened before the first request is taken (bounded: a
+        # Redis that is down at start-up fails the first dial at once, or after one timeout
+        # when unreachable); the settings are checked in the background.
+        await open_connections(
+            redis, settings.redis_max_connections, seconds=2 * settings.redis_timeout_seconds
+        )
         redis_check = asyncio.create_task(
             check_redis_settings(
                 redis,

@@ -40,7 +40,7 @@ import aiohttp
 import orjson
 import uvloop
 from fastapi import FastAPI, Response
-from fastapi.dependencies.utils import solve_dependencies
+from fastapi.dependencies.utils import request_params_to_args, solve_dependencies
 from fastapi.routing import APIRoute, serialize_response
 from pydantic import TypeAdapter
 from starlette.requests import Request
@@ -228,9 +228,13 @@ class _InstantSessions:
 class _InstantQuotes:
     def __init__(self, quote: QuoteRead) -> None:
         self._quote = quote
+        self._json = TypeAdapter(QuoteRead).dump_json(quote, by_alias=True)
 
     async def read(self, record: SessionRecord, quote_id: str) -> QuoteRead:
         return self._quote
+
+    async def read_json(self, record: SessionRecord, quote_id: str) -> bytes:
+        return self._json
 
 
 @contextmanager
@@ -348,7 +352,16 @@ async def _layers(
     _sync_row(table, "    pydantic ProposalWire validation", lambda: parse(ProposalWire, body))
     wire = parse(ProposalWire, body)
     normalizer = services.quotes._normalizer
-    normalise = _sync_row(table, "  normalise (8 products)", lambda: normalizer.quote(wire))
+    normalised = _sync_row(table, "  normalise (8 products)", lambda: normalizer.quote(wire))
+    # The read route's: normalised and encoded at once (where the code has it).
+    quote_json = getattr(normalizer, "quote_json", None)
+    normalise = (
+        normalised
+        if quote_json is None
+        else _sync_row(
+            table, "  normalise and encode at once (the read route's)", lambda: quote_json(wire)
+        )
+    )
     bare.state.services = services
     route = await _matched_route(bare, path, headers)
     field = route.response_field
@@ -385,6 +398,7 @@ async def _layers(
         inner = await table.measure("  without our middleware", driver(bare, path, headers))
         table.difference("  our middleware (difference)", framework, inner)
         deps = await _dependencies(table, bare, route, headers, path)
+        direct = await _direct_resolution(table, bare, route, headers, path)
         what_if = create_app(app.state.settings, configure_logs=False)
         if _read_route_first(what_if):
             what_if.state.services = instant
@@ -405,7 +419,7 @@ async def _layers(
     table.difference(
         "  FastAPI's stack, routing, endpoint (difference)",
         inner,
-        deps,
+        deps if direct is None else direct,
         encode,
         floor,
         note="without ours, minus dependencies, encoding, floor",
@@ -471,7 +485,35 @@ async def _dependencies(
             assert not solved.errors
 
     names = ", ".join(getattr(d.call, "__name__", "?") for d in route.dependant.dependencies)
-    return await table.measure("  dependency resolution (read route)", solve, note=names)
+    return await table.measure("  dependency resolution by FastAPI (read route)", solve, note=names)
+
+
+async def _direct_resolution(
+    table: Table, bare: FastAPI, route: APIRoute, headers: dict[str, str], path: str
+) -> Row | None:
+    """What a direct route (`app/http/direct.py`) does instead, where the code has them: the
+    route's `async def dependency(request)` calls in order and the path parameter. None
+    where the read route is served by FastAPI's handler."""
+    try:
+        from app.http.direct import is_direct
+    except ImportError:
+        return None
+    if not is_direct(route):
+        return None
+    scope = _scope(path, headers)
+    scope.update(app=bare, route=route, path_params={"quoteId": QUOTE})
+    calls = [d.call for d in route.dependant.dependencies if d.call is not None]
+    fields = route.dependant.path_params
+
+    async def resolve() -> None:
+        request = Request(scope)
+        for call in calls:
+            await call(request)
+        _, errors = request_params_to_args(fields, request.path_params)
+        assert not errors
+
+    names = ", ".join(getattr(call, "__name__", "?") for call in calls)
+    return await table.measure("  direct resolution (read route)", resolve, note=names)
 
 
 def print_table(table: Table) -> None:

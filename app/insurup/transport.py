@@ -25,6 +25,9 @@ __all__ = [
 ]
 
 _CHUNK_SIZE = 64 * 1024
+# An answer of known length up to this size (every JSON answer, most documents) is read in one
+# call and handed to httpx whole; larger or unsized answers are streamed chunk by chunk.
+_WHOLE_BODY_BYTES = 1024 * 1024
 # Exact message of aiohttp.http_writer.StreamWriter._write/_writelines (aiohttp 3.14).
 _CLOSING_TRANSPORT = "Cannot write to closing transport"
 # aiohttp messages embed the full URL; query strings may carry personal data.
@@ -221,14 +224,32 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 exc, request, single_write=single_write, queued=phase.queued
             ) from exc
         version = response.version or aiohttp.HttpVersion11
+        extensions = {
+            "http_version": f"HTTP/{version.major}.{version.minor}".encode(),
+            "reason_phrase": (response.reason or "").encode("latin-1", "replace"),
+        }
+        headers_in = list(response.raw_headers)  # raw pairs: repeated headers survive
+        length = response.content_length
+        if length is None or length > _WHOLE_BODY_BYTES:
+            return httpx.Response(
+                status_code=response.status,
+                headers=headers_in,
+                stream=_ResponseStream(response, request),
+                extensions=extensions,
+            )
+        # Read whole, in one call: httpx's streaming layers (an async generator per chunk,
+        # its decoders' chunking) cost more per request than the read itself. httpx then
+        # decodes the body per its Content-Encoding as it would a streamed one.
+        try:
+            body = await response.read()  # the connection goes back to the pool
+        except (aiohttp.ClientError, OSError) as exc:
+            response.close()  # never pool a connection whose body broke
+            raise map_aiohttp_error(exc, request, reading_body=True) from exc
         return httpx.Response(
             status_code=response.status,
-            headers=list(response.raw_headers),  # raw pairs: repeated headers survive
-            stream=_ResponseStream(response, request),
-            extensions={
-                "http_version": f"HTTP/{version.major}.{version.minor}".encode(),
-                "reason_phrase": (response.reason or "").encode("latin-1", "replace"),
-            },
+            headers=headers_in,
+            content=body,
+            extensions=extensions,
         )
 
     async def aclose(self) -> None:

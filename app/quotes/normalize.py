@@ -9,6 +9,8 @@ from collections.abc import Collection
 from operator import itemgetter
 from typing import TypedDict
 
+import orjson
+
 from app.insurup.proposals import PremiumWire, ProductWire, ProposalWire
 from app.quotes.schemas import (
     NotPurchasableReason,
@@ -26,22 +28,23 @@ _ORDER: dict[ProductState, int] = {
     "failed": 4,
 }
 
-_INSTALLMENT = itemgetter("installment_number")
+_INSTALLMENT = itemgetter("installmentNumber")
 
 
-# The answer's fields as plain values, checked by mypy against these (the models' names):
-# a whole quote is validated in one call, pydantic building the nested models itself.
+# The answer's fields as plain values under the names the frontend reads (the models'
+# aliases), checked by mypy against these: a whole quote is validated in one call (pydantic
+# building the nested models itself), or encoded as it is for the hot read path.
 class _PremiumFields(TypedDict):
-    installment_number: int
-    gross_premium: float
-    net_premium: float | None
+    installmentNumber: int
+    grossPremium: float
+    netPremium: float | None
     currency: str
 
 
 class _InsurerFields(TypedDict):
     id: int | None
     name: str
-    logo_url: str | None
+    logoUrl: str | None
 
 
 class _GroupFields(TypedDict):
@@ -50,17 +53,17 @@ class _GroupFields(TypedDict):
 
 
 class _ProductFields(TypedDict):
-    product_id: str
+    productId: str
     insurer: _InsurerFields
-    product_name: str | None
-    coverage_group: _GroupFields | None
+    productName: str | None
+    coverageGroup: _GroupFields | None
     state: ProductState
     purchasable: bool
-    not_purchasable_reason: NotPurchasableReason | None
-    payment_methods: list[PaymentMethod]
+    notPurchasableReason: NotPurchasableReason | None
+    paymentMethods: list[PaymentMethod]
     premiums: list[_PremiumFields]
-    lowest_gross_premium: float | None
-    error_message: str | None
+    lowestGrossPremium: float | None
+    errorMessage: str | None
 
 
 class _MoneyFields(TypedDict):
@@ -68,14 +71,22 @@ class _MoneyFields(TypedDict):
     currency: str
 
 
+class _QuoteFields(TypedDict):
+    quoteId: str
+    state: ProductState
+    complete: bool
+    lowestPremium: _MoneyFields | None
+    products: list[_ProductFields]
+
+
 def _premium_fields(wire: PremiumWire) -> _PremiumFields | None:
     """A price the customer can be shown: one with its amount and currency."""
     if wire.currency is None or wire.gross_premium is None:
         return None
     return {
-        "installment_number": wire.installment_number,
-        "gross_premium": wire.gross_premium,
-        "net_premium": wire.net_premium,
+        "installmentNumber": wire.installment_number,
+        "grossPremium": wire.gross_premium,
+        "netPremium": wire.net_premium,
         "currency": wire.currency,
     }
 
@@ -116,30 +127,30 @@ class QuoteNormalizer:
             if fields is None:
                 continue
             premiums.append(fields)
-            if lowest is None or fields["gross_premium"] < lowest:
-                lowest = fields["gross_premium"]
+            if lowest is None or fields["grossPremium"] < lowest:
+                lowest = fields["grossPremium"]
         premiums.sort(key=_INSTALLMENT)
         reason = self._not_purchasable(wire, methods=bool(methods), priced=bool(premiums))
         return {
-            "product_id": wire.id,
+            "productId": wire.id,
             "insurer": {
                 "id": wire.insurance_company_id,
                 "name": wire.insurance_company_name or "",
-                "logo_url": wire.insurance_company_logo,
+                "logoUrl": wire.insurance_company_logo,
             },
-            "product_name": wire.product_name,
-            "coverage_group": (
+            "productName": wire.product_name,
+            "coverageGroup": (
                 {"id": wire.coverage_group_id, "name": wire.coverage_group_name or ""}
                 if wire.coverage_group_id
                 else None
             ),
             "state": wire.state,
             "purchasable": reason is None,
-            "not_purchasable_reason": reason,
-            "payment_methods": methods,
+            "notPurchasableReason": reason,
+            "paymentMethods": methods,
             "premiums": premiums,
-            "lowest_gross_premium": lowest,
-            "error_message": wire.error_message if wire.state == "failed" else None,
+            "lowestGrossPremium": lowest,
+            "errorMessage": wire.error_message if wire.state == "failed" else None,
         }
 
     def _not_purchasable(
@@ -159,36 +170,43 @@ class QuoteNormalizer:
         return None
 
     def quote(self, wire: ProposalWire) -> QuoteRead:
+        return QuoteRead.model_validate(self._quote(wire))
+
+    def quote_json(self, wire: ProposalWire) -> bytes:
+        """The quote as `quote` gives it, encoded as FastAPI would encode it (the same bytes, a
+        test compares them), without validating again what was just built from validated
+        models: for the hot read path."""
+        return orjson.dumps(self._quote(wire))
+
+    def _quote(self, wire: ProposalWire) -> _QuoteFields:
         products = [self._product(p) for p in wire.products]
         products.sort(
             key=lambda p: (
                 _ORDER[p["state"]],
-                p["lowest_gross_premium"] or float("inf"),
-                p["product_id"],
+                p["lowestGrossPremium"] or float("inf"),
+                p["productId"],
             )
         )
-        priced = [p for p in products if p["state"] == "active" and p["lowest_gross_premium"]]
-        cheapest = min(priced, key=lambda p: p["lowest_gross_premium"] or 0.0, default=None)
+        priced = [p for p in products if p["state"] == "active" and p["lowestGrossPremium"]]
+        cheapest = min(priced, key=lambda p: p["lowestGrossPremium"] or 0.0, default=None)
         lowest: _MoneyFields | None = (
             {
-                "amount": cheapest["lowest_gross_premium"] or 0.0,
+                "amount": cheapest["lowestGrossPremium"] or 0.0,
                 "currency": cheapest["premiums"][0]["currency"],
             }
             if cheapest
             else None
         )
         states = {p["state"] for p in products}
-        return QuoteRead.model_validate(
-            {
-                "quote_id": wire.proposal_id,
-                "state": _quote_state(states, any_products=bool(products)),
-                # An empty list right after creation means pricing has not started, not that
-                # it ended.
-                "complete": bool(products) and "waiting" not in states,
-                "lowest_premium": lowest,
-                "products": products,
-            }
-        )
+        return {
+            "quoteId": wire.proposal_id,
+            "state": _quote_state(states, any_products=bool(products)),
+            # An empty list right after creation means pricing has not started, not that it
+            # ended.
+            "complete": bool(products) and "waiting" not in states,
+            "lowestPremium": lowest,
+            "products": products,
+        }
 
 
 def _quote_state(states: set[ProductState], *, any_products: bool) -> ProductState:

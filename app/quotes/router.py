@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
-from pydantic import TypeAdapter
 
 from app.errors import FieldError, GatewayError, ValidationFailed
 from app.http.auth import CaseReady, SettingsDep, SignedIn, browser_guard
+from app.http.direct import DirectRoute
 from app.http.params import ProductId, QuoteId, idempotency_key
 from app.http.responses import UPSTREAM, pdf_stream, problems
 from app.insurup.vehicles import check_utilization
@@ -26,7 +26,14 @@ from app.quotes.schemas import (
     QuoteRead,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["quotes"], dependencies=[Depends(browser_guard)])
+# Direct routes (`app/http/direct.py`): the hot read path is served without FastAPI's general
+# handler; the other routes here need it and get it.
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["quotes"],
+    dependencies=[Depends(browser_guard)],
+    route_class=DirectRoute,
+)
 
 IdempotencyKey = Annotated[
     str | None, idempotency_key("8-64 characters; the same key and body create one quote")
@@ -35,20 +42,15 @@ _COMMON = (401, 403, 404, *UPSTREAM)
 
 
 # The hot read path, declared first: FastAPI tries routes in order (no other path here
-# matches its URLs). Its answer is encoded once: the service builds it from validated models,
-# so FastAPI's second validation of it is skipped (a returned Response is sent as it is); the
-# bytes are those FastAPI would send (the same TypeAdapter.dump_json). `response_model` stays
-# for the OpenAPI document.
-_QUOTE_JSON = TypeAdapter(QuoteRead)
-
-
+# matches its URLs). It is a direct route (see the router), and its answer is encoded once,
+# as built from validated models (`QuoteNormalizer.quote_json`: the bytes FastAPI would send
+# for the response model, which stays for the OpenAPI document).
 @router.get("/quotes/{quoteId}", response_model=QuoteRead, responses=problems(*_COMMON))
 async def read_quote(quote_id: QuoteId, record: CaseReady, request: Request) -> Response:
     """The quote with its products, sorted for comparison (cheapest priced first)."""
-    # The service as `get_quotes` finds it, without a dependency of its own: FastAPI's
-    # resolution of each dependency costs more on this path than what it resolves.
-    quote = await get_quote_service(request).read(record, quote_id)
-    return Response(_QUOTE_JSON.dump_json(quote, by_alias=True), media_type="application/json")
+    # The service as `get_quotes` finds it, without a dependency of its own.
+    quote = await get_quote_service(request).read_json(record, quote_id)
+    return Response(quote, media_type="application/json")
 
 
 @router.get("/coverage-groups", response_model=list[CoverageGroupRead], responses=problems(403))

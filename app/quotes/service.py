@@ -163,6 +163,10 @@ class QuoteService:
     async def read(self, record: SessionRecord, quote_id: str) -> QuoteRead:
         return self._normalizer.quote(await self.proposal(record, quote_id))
 
+    async def read_json(self, record: SessionRecord, quote_id: str) -> bytes:
+        """`read`'s quote as the API sends it (the hot read path: encoded once)."""
+        return self._normalizer.quote_json(await self.proposal(record, quote_id))
+
     @asynccontextmanager
     async def follow(
         self, record: SessionRecord, quote_id: str

@@ -559,6 +559,42 @@ async def check_redis_settings(
     log.info("redis settings checked", extra={"redis_nodes": len(found)})
 
 
+async def open_connections(redis: "aioredis.Redis", count: int, *, seconds: float) -> None:
+    """Dial up to `count` connections before the first request: dialling under a burst (TCP,
+    then the client's handshake, a few round trips) waits behind every request the burst
+    brought, and its timeout counts that wait, so a fresh replica's first burst failed
+    connecting to a healthy Redis. A few at a time (no burst of its own), each held until all
+    are open (one released would be handed out again instead of a new one made). A cluster
+    client's pools are per node and dial as requests come."""
+    pool = getattr(redis, "connection_pool", None)
+    if not isinstance(pool, BlockingConnectionPool):
+        return
+    held: list[AbstractConnection] = []
+    try:
+        async with asyncio.timeout(seconds):
+            while len(held) < count and pool.can_get_connection():
+                wave = min(_DIALS_AT_ONCE, count - len(held))
+                dialled = await asyncio.gather(
+                    *(pool.get_connection() for _ in range(wave)),  # type: ignore[no-untyped-call]
+                    return_exceptions=True,
+                )
+                held += [c for c in dialled if isinstance(c, AbstractConnection)]
+                for failed in dialled:
+                    if isinstance(failed, BaseException):
+                        raise failed
+    except (RedisError, OSError, TimeoutError) as exc:
+        # Redis down at start-up: requests dial as they come, as they would anyway.
+        log.warning(
+            "could not open the Redis connections ahead", extra={"error": type(exc).__name__}
+        )
+    finally:
+        for connection in held:
+            await pool.release(connection)
+
+
+_DIALS_AT_ONCE = 10
+
+
 def _check_replicas(found: dict[str, int], *, required: int) -> None:
     for node, count in found.items():
         if count < required:

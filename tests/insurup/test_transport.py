@@ -286,23 +286,30 @@ async def test_disconnect_after_request_is_remote_protocol_error_sent_once_not_r
     assert len(heads) == 1  # aiohttp's hidden retry of idempotent requests is off
 
 
-async def test_connection_dropped_mid_body_raises_read_error() -> None:
+@pytest.mark.parametrize("declared", [100, 2 * 1024 * 1024], ids=["read-whole", "streamed"])
+async def test_connection_dropped_mid_body_raises_read_error(declared: int) -> None:
+    """A small answer is read whole by the transport, a large one streamed: either way a
+    body cut short is a ReadError (the small one's while sending, the large one's reading)."""
+
     async def truncate(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.readuntil(b"\r\n\r\n")
-        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + b"x" * 10)
+        writer.write(f"HTTP/1.1 200 OK\r\nContent-Length: {declared}\r\n\r\n".encode())
+        writer.write(b"x" * 10)
         await writer.drain()
         writer.close()
         await writer.wait_closed()
 
     server = await asyncio.start_server(truncate, "127.0.0.1", 0)
-    async with (
-        server,
-        make_client(url_of(server.sockets[0])) as client,
-        client.stream("GET", "/") as response,
-    ):
-        assert response.status_code == 200
+    async with server, make_client(url_of(server.sockets[0])) as client:
+
+        async def read() -> None:
+            async with client.stream("GET", "/") as response:
+                assert response.status_code == 200
+                assert declared > 1024 * 1024  # only a streamed answer gets this far
+                await response.aread()
+
         with pytest.raises(httpx.ReadError) as info:
-            await response.aread()
+            await read()
     assert type(info.value) is httpx.ReadError
 
 

@@ -1,8 +1,10 @@
 """The quote view: every product state, robots, payment methods, unknown values, order."""
 
 import logging
+import random
 
 import pytest
+from pydantic import TypeAdapter
 
 from app.insurup.proposals import ProposalWire
 from app.quotes.normalize import QuoteNormalizer
@@ -152,3 +154,66 @@ def test_every_product_without_a_pay_button_says_why(
 def test_without_an_online_list_every_insurer_is_sold_online() -> None:
     [view] = _quote(product("p", insurer=(99, "Başka Sigorta"))).products
     assert view.purchasable
+
+
+_OPTIONS = [
+    "ASYNC_3D_SECURE",
+    "ASYNC_THIRD_PARTY_3D_SECURE",
+    "ASYNC_INSURANCE_COMPANY_REDIRECT",
+    "SYNC_CREDIT_CARD",
+]
+_METHODS = ["3d-secure", "third-party-3d-secure", "insurance-company-redirect"]
+
+
+def _random_product(rng: random.Random, index: int) -> dict[str, object]:
+    """An InsurUp product with every field the quote shows varied, odd values included."""
+
+    def maybe(value: object) -> object:
+        return None if rng.random() < 0.2 else value
+
+    def amount() -> object:
+        return rng.choice([rng.randint(1, 90_000), round(rng.uniform(0.01, 90_000.0), 2), 1e-7])
+
+    premiums = [
+        {
+            "installmentNumber": rng.choice([1, 2, 3, 6, 9, 12]),
+            "netPremium": maybe(amount()),
+            "grossPremium": maybe(amount()),
+            "currency": rng.choice(["TURKISH_LIRA", "EURO", "UNITED_STATES_DOLLAR", None, "X"]),
+        }
+        for _ in range(rng.randint(0, 4))
+    ]
+    return {
+        "id": f"p{index}-{rng.randint(0, 10**6)}",
+        "insuranceCompanyId": maybe(rng.randint(1, 300)),
+        "insuranceCompanyName": maybe(rng.choice(["Anadolu", "Türkiye Sigorta", 'A "B" \\ C'])),
+        "insuranceCompanyLogo": maybe(f"https://cdn.example/{index}.svg"),
+        "productName": maybe(rng.choice(["Kasko", "Genişletilmiş Kasko \u2028"])),
+        "productType": rng.choice(["WEB_SERVICE", "ROBOT", "NEW_KIND", None]),
+        "state": rng.choice(["WAITING", "ACTIVE", "FAILED", "PURCHASING", "PURCHASED", "?"]),
+        "premiums": premiums,
+        "supportedPaymentOptions": rng.sample(_OPTIONS, rng.randint(0, len(_OPTIONS))),
+        "errorMessage": maybe("Sigorta şirketi yanıt vermedi"),
+        "coverageGroupId": maybe("65f1c0ffee0ddba11ca5e0aa"),
+        "coverageGroupName": maybe("Dar Kasko"),
+    }
+
+
+def test_the_hot_read_paths_encoding_is_the_response_models() -> None:
+    """`quote_json` skips validating the quote again: on 500 random proposals its bytes are
+    those of the validated response model as FastAPI encodes it."""
+    rng = random.Random(20261201)
+    encode = TypeAdapter(QuoteRead)
+    for case in range(500):
+        wire = ProposalWire.model_validate(
+            {
+                "proposalId": f"q{case}",
+                "products": [_random_product(rng, i) for i in range(rng.randint(0, 12))],
+            }
+        )
+        normalizer = QuoteNormalizer(
+            enabled_methods=rng.sample(_METHODS, rng.randint(0, len(_METHODS))),
+            online_insurers=rng.choice([(), (7, 8, 9), tuple(range(1, 150))]),
+        )
+        expected = encode.dump_json(normalizer.quote(wire), by_alias=True)
+        assert normalizer.quote_json(wire) == expected, case

@@ -21,7 +21,11 @@ async def test_a_thousand_live_quote_streams_on_one_replica_are_all_served(
     make_app: AppFactory, settings: Settings, insurup: FakeInsurUp, store: str
 ) -> None:
     custom = settings.model_copy(
-        update={"quote_poll_seconds": INTERVAL, "quote_stream_seconds": 30}
+        update={
+            "quote_poll_seconds": INTERVAL,
+            "quote_stream_seconds": 30,
+            "redis_max_connections": Settings.model_fields["redis_max_connections"].default,
+        }
     )
     if store == "memory":
         custom = custom.model_copy(update={"redis_url": "memory://"})

@@ -71,6 +71,23 @@ async def _replica_in_sync(master: int) -> None:
     raise AssertionError("the replica did not come online")
 
 
+async def _replica_caught_up(master: int) -> None:
+    """The replica has acknowledged everything the master wrote (after being stopped, it takes
+    a moment on a busy machine, and a write meanwhile is not confirmed in time)."""
+    client = aioredis.Redis(host="127.0.0.1", port=master, socket_timeout=1)
+    try:
+        for _ in range(200):
+            info = await client.info("replication")
+            replica = info.get("slave0")
+            offset = info.get("master_repl_offset")
+            if isinstance(replica, dict) and replica.get("offset") == offset:
+                return
+            await asyncio.sleep(0.05)
+    finally:
+        await client.aclose()
+    raise AssertionError("the replica did not catch up")
+
+
 @pytest.fixture
 async def pair() -> AsyncIterator[Pair]:
     folder = Path(tempfile.mkdtemp(prefix="bff-redis-pair-"))
@@ -144,6 +161,7 @@ async def test_a_write_no_replica_confirms_is_not_acknowledged_and_the_connectio
             # The same single connection answered each command with its own reply.
             with pytest.raises(Exception, match="arguments must be strings"):
                 await script(keys=["scripted"], args=[])
+        await _replica_caught_up(pair.master)
         assert await client.set("after", "2") is True
         assert await client.get("after") == b"2"
     finally:
@@ -168,6 +186,7 @@ async def test_an_unconfirmed_idempotency_record_is_a_503_and_the_retry_runs_at_
     try:
         with pair.replica_frozen(), pytest.raises(StoreUnavailable):
             await once()
+        await _replica_caught_up(pair.master)
         # The unconfirmed pending record, on the master all the same, was taken back: the
         # client's retry runs now, not after the lease.
         assert (await once()).value == "done"
@@ -187,6 +206,7 @@ async def test_a_sign_in_no_replica_confirms_is_a_503_not_an_acknowledged_sessio
         assert refused.status_code == 503, refused.text
         assert refused.headers["content-type"].startswith("application/problem+json")
         assert refused.json()["code"] == "store_unavailable"
+        await _replica_caught_up(pair.master)
         started = await api.post("/api/v1/session", json=LOGIN_BODY, headers=BEARER)
         assert started.status_code == 202, started.text
     assert any('"error":"NotReplicated"' in line.replace(" ", "") for line in log_lines.lines)
