@@ -115,7 +115,7 @@ async def test_a_fresh_replica_has_its_connections_open_before_the_first_request
     if isinstance(cast(object, client), WaitingCluster):
         await client.aclose()
         pytest.skip("a cluster client's pools are per node and dial as requests come")
-    observer = aioredis.from_url(REDIS_URL)
+    observer = open_redis(REDIS_URL, timeout=2)  # one Redis or Sentinel's master, as tested
     try:
         before = (await observer.info("clients"))["connected_clients"]
         await open_connections(client, 25, seconds=5)
