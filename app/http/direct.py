@@ -1,8 +1,8 @@
 """Routes that FastAPI documents as usual but that are served without its general request
 handler, for the hot read path.
 
-FastAPI's handler resolves a route generally on every request: two exit stacks, a dependency
-cache, overrides, sub-dependencies, a thread pool for `def` dependencies, body parsing,
+FastAPI's handler resolves a route generally on every request: a dependency cache,
+overrides, sub-dependencies, a thread pool for `def` dependencies, body parsing,
 response-model validation. On `GET /api/v1/quotes/{id}` that generality cost more than the
 work it resolved (`make layers`). `DirectRoute` is the APIRoute class documented for custom
 handlers (`route_class`, overriding `get_route_handler`): an endpoint simple enough (its path
@@ -27,33 +27,12 @@ from fastapi.dependencies.models import Dependant
 from fastapi.dependencies.utils import request_params_to_args
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
-from starlette.routing import request_response
-from starlette.types import Receive, Scope, Send
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 RequestDependency = Callable[[Request], Awaitable[Any]]
 
 
 class DirectRoute(APIRoute):
-    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
-        super().__init__(path, endpoint, **kwargs)
-        # Served as Starlette serves a function of the request (its exception handling, the
-        # app's handlers): FastAPI's wrapper adds two exit stacks per request, for
-        # dependencies with `yield`, which a direct route does not have.
-        direct = _plan(self.dependant) is not None
-        self._direct_app = request_response(self.get_route_handler()) if direct else None
-
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        app = self._direct_app
-        if (
-            app is None
-            or (self.methods and scope["method"] not in self.methods)  # FastAPI's 405
-            or getattr(scope.get("app"), "dependency_overrides", None)
-        ):
-            await super().handle(scope, receive, send)
-            return
-        await app(scope, receive, send)
-
     def get_route_handler(self) -> Handler:
         general = super().get_route_handler()
         plan = _plan(self.dependant)
@@ -84,7 +63,7 @@ class DirectRoute(APIRoute):
 
 
 def is_direct(route: APIRoute) -> bool:
-    """Whether `route` is served by the direct handler (tests and docs ask)."""
+    """Whether `route` is served by the direct handler (tests and `make layers` ask)."""
     return isinstance(route, DirectRoute) and _plan(route.dependant) is not None
 
 
