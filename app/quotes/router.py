@@ -4,7 +4,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Response, status
 from fastapi.responses import StreamingResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
@@ -14,7 +14,7 @@ from app.http.direct import DirectRoute
 from app.http.params import ProductId, QuoteId, idempotency_key
 from app.http.responses import UPSTREAM, pdf_stream, problems
 from app.insurup.vehicles import check_utilization
-from app.quotes.deps import QuotesDep, get_quote_service
+from app.quotes.deps import QuotesDep
 from app.quotes.events import Subscription
 from app.quotes.schemas import (
     CoverageChoices,
@@ -46,10 +46,9 @@ _COMMON = (401, 403, 404, *UPSTREAM)
 # as built from validated models (`QuoteNormalizer.quote_json`: the bytes FastAPI would send
 # for the response model, which stays for the OpenAPI document).
 @router.get("/quotes/{quoteId}", response_model=QuoteRead, responses=problems(*_COMMON))
-async def read_quote(quote_id: QuoteId, record: CaseReady, request: Request) -> Response:
+async def read_quote(quote_id: QuoteId, record: CaseReady, quotes: QuotesDep) -> Response:
     """The quote with its products, sorted for comparison (cheapest priced first)."""
-    # The service as `get_quotes` finds it, without a dependency of its own.
-    quote = await get_quote_service(request).read_json(record, quote_id)
+    quote = await quotes.read_json(record, quote_id)
     return Response(quote, media_type="application/json")
 
 
