@@ -559,6 +559,9 @@ async def check_redis_settings(
     log.info("redis settings checked", extra={"redis_nodes": len(found)})
 
 
+_DIALS_AT_ONCE = 10
+
+
 async def open_connections(redis: "aioredis.Redis", count: int, *, seconds: float) -> None:
     """Dial up to `count` connections before the first request: dialling under a burst (TCP,
     then the client's handshake, a few round trips) waits behind every request the burst
@@ -590,9 +593,6 @@ async def open_connections(redis: "aioredis.Redis", count: int, *, seconds: floa
     finally:
         for connection in held:
             await pool.release(connection)
-
-
-_DIALS_AT_ONCE = 10
 
 
 def _check_replicas(found: dict[str, int], *, required: int) -> None:
