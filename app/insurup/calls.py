@@ -266,6 +266,44 @@ class InsurUpCalls:
             ),
         )
 
+    async def model(
+        self,
+        model: type[W],
+        operation: str,
+        path: str,
+        *,
+        auth: Credential | None = None,
+    ) -> W:
+        """A GET whose answer is one `model`, validated straight from the answer's bytes:
+        pydantic's own JSON parser reads only what the model keeps, where `json` then `parse`
+        build every field of the answer as Python objects first (a proposal: ~110,000 fewer
+        instructions, a twentieth of a quote read). The same models and errors as `json` then
+        `parse`, except that NaN, Infinity or an out-of-range number in a field the model does
+        not keep is ignored here where orjson refuses the whole answer."""
+        return await authorized(
+            auth, lambda token: self._model(model, operation, path, token=token)
+        )
+
+    async def _model(self, model: type[W], operation: str, path: str, *, token: str | None) -> W:
+        response = await self._send(operation, "GET", path, token=token, json=None, read_only=True)
+        if response.status_code == 204 or not response.content:
+            raise UpstreamError(_UNEXPECTED)
+        try:
+            return model.model_validate_json(response.content)
+        except ValidationError as exc:
+            # Told apart as `_json` tells them apart (pydantic's parser takes NaN, Infinity and
+            # out-of-range numbers, which orjson refuses as not JSON).
+            try:
+                orjson.loads(response.content)
+            except orjson.JSONDecodeError:
+                raise self._unreadable(operation) from exc
+            raise UpstreamError(_UNEXPECTED) from exc
+
+    def _unreadable(self, operation: str) -> UpstreamError:
+        count_call(operation, "bad_body")
+        log.warning("insurup answer is not JSON", extra={"operation": operation})
+        return UpstreamError("The insurance platform sent an unreadable answer")
+
     async def _json(
         self,
         operation: str,
@@ -285,9 +323,7 @@ class InsurUpCalls:
         try:
             body: object = orjson.loads(response.content)
         except orjson.JSONDecodeError as exc:
-            count_call(operation, "bad_body")
-            log.warning("insurup answer is not JSON", extra={"operation": operation})
-            raise UpstreamError("The insurance platform sent an unreadable answer") from exc
+            raise self._unreadable(operation) from exc
         return body
 
     async def _send(

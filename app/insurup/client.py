@@ -323,10 +323,9 @@ class InsurUpClient:
         return id_of(answer, "proposalId", "id")
 
     async def proposal(self, *, proposal_id: str) -> ProposalWire:
-        body = await self._calls.json(
-            "proposal_get", "GET", f"/api/proposals/{seg(proposal_id)}", auth=self._auth
+        return await self._calls.model(
+            ProposalWire, "proposal_get", f"/api/proposals/{seg(proposal_id)}", auth=self._auth
         )
-        return parse(ProposalWire, body)
 
     async def product_coverage(self, *, proposal_id: str, product_id: str) -> list[CoverageLine]:
         body = await self._calls.json(

@@ -18,7 +18,11 @@ DEFAULT_ACCESS_SECONDS = 600
 
 
 class Wire(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
+    # No NaN or Infinity: orjson refuses them, and so does a model read straight from bytes
+    # (pydantic's JSON parser would take them), so an answer parses alike either way.
+    model_config = ConfigDict(
+        extra="ignore", populate_by_name=True, frozen=True, allow_inf_nan=False
+    )
 
 
 class TokenPair(Wire):

@@ -725,7 +725,9 @@ async def check_proposal(http: httpx.AsyncClient, probe: Probe) -> Verdict:
             wire = ProposalWire.model_validate(answer.body())
         except ValidationError:
             return failed("ProposalWire does not parse it", statuses)
-    states = Counter(product.state for product in wire.products)
+        states = Counter(product.state for product in wire.products)
+        for product in wire.products:  # every term read once: an unknown one is reported
+            _ = product.kind, product.payment_methods, [p.currency for p in product.premiums]
     shown = ", ".join(f"{state} {count}" for state, count in sorted(states.items()))
     note = f"ProposalWire parses; {len(wire.products)} product(s): {shown or 'none'}"
     if unknown:

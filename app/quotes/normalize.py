@@ -18,7 +18,7 @@ from app.quotes.schemas import (
     ProductRead,
     QuoteRead,
 )
-from app.vocabulary import PAYMENT_METHODS, PaymentMethod, ProductState
+from app.vocabulary import PAYMENT_METHODS, PaymentMethod, ProductKind, ProductState
 
 _ORDER: dict[ProductState, int] = {
     "purchased": 0,
@@ -81,13 +81,14 @@ class _QuoteFields(TypedDict):
 
 def _premium_fields(wire: PremiumWire) -> _PremiumFields | None:
     """A price the customer can be shown: one with its amount and currency."""
-    if wire.currency is None or wire.gross_premium is None:
+    currency = wire.currency
+    if currency is None or wire.gross_premium is None:
         return None
     return {
         "installmentNumber": wire.installment_number,
         "grossPremium": wire.gross_premium,
         "netPremium": wire.net_premium,
-        "currency": wire.currency,
+        "currency": currency,
     }
 
 
@@ -130,7 +131,11 @@ class QuoteNormalizer:
             if lowest is None or fields["grossPremium"] < lowest:
                 lowest = fields["grossPremium"]
         premiums.sort(key=_INSTALLMENT)
-        reason = self._not_purchasable(wire, methods=bool(methods), priced=bool(premiums))
+        # Each term is worked out (and an unknown one logged) when read: each read once.
+        state, kind = wire.state, wire.kind
+        reason = self._not_purchasable(
+            wire, state=state, kind=kind, methods=bool(methods), priced=bool(premiums)
+        )
         return {
             "productId": wire.id,
             "insurer": {
@@ -144,26 +149,32 @@ class QuoteNormalizer:
                 if wire.coverage_group_id
                 else None
             ),
-            "state": wire.state,
+            "state": state,
             "purchasable": reason is None,
             "notPurchasableReason": reason,
             "paymentMethods": methods,
             "premiums": premiums,
             "lowestGrossPremium": lowest,
-            "errorMessage": wire.error_message if wire.state == "failed" else None,
+            "errorMessage": wire.error_message if state == "failed" else None,
         }
 
     def _not_purchasable(
-        self, wire: ProductWire, *, methods: bool, priced: bool
+        self,
+        wire: ProductWire,
+        *,
+        state: ProductState,
+        kind: ProductKind,
+        methods: bool,
+        priced: bool,
     ) -> NotPurchasableReason | None:
-        if wire.state in ("purchased", "purchasing"):
+        if state in ("purchased", "purchasing"):
             return "sold"
-        if wire.state == "failed":
+        if state == "failed":
             return "failed"
-        if wire.kind != "web_service":
+        if kind != "web_service":
             # Robot products have no purchase request at InsurUp: never a pay button.
             return "robot"
-        if wire.state != "active" or not priced:
+        if state != "active" or not priced:
             return "not_priced"
         if not methods or (self._online and wire.insurance_company_id not in self._online):
             return "not_sold_online"

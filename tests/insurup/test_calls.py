@@ -5,10 +5,18 @@ import httpx
 import orjson
 import pytest
 import respx
+from prometheus_client import REGISTRY
 
 from app.config import Settings
 from app.errors import GatewayError, SessionExpired
-from app.insurup.calls import InsurUpCalls, may_retry_failure, may_retry_status, no_cookies
+from app.insurup.calls import (
+    InsurUpCalls,
+    may_retry_failure,
+    may_retry_status,
+    no_cookies,
+    parse,
+)
+from app.insurup.proposals import ProposalWire
 from app.insurup.transport import RequestNotSentError
 from app.lifespan import InsurUpTarget, _insurup_http
 
@@ -285,3 +293,80 @@ async def test_a_transport_failure_names_the_request() -> None:
     cause = failed.value.__cause__
     assert isinstance(cause, httpx.ReadTimeout)
     assert cause.request.url == f"{BASE}/x"
+
+
+_PRODUCT = {"id": "p1", "state": "ACTIVE", "premiums": [{"installmentNumber": 1}]}
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        httpx.Response(200, json={"proposalId": "q1", "products": [_PRODUCT], "extra": [1, 2]}),
+        httpx.Response(200, json={"proposalId": "q1", "state": "ACTIVE"}),
+        httpx.Response(200, text="<html>maintenance</html>"),
+        httpx.Response(200, content=b'{"proposalId": "q1", "products": ['),  # cut short
+        httpx.Response(200, content=b'{"proposalId": "q1", "policyStartDate": NaN}'),
+        httpx.Response(
+            200,
+            content=b'{"proposalId": "q1", "products": [{"id": "p", "premiums": '
+            b'[{"installmentNumber": 1, "grossPremium": Infinity}]}]}',
+        ),
+        httpx.Response(
+            200,
+            content=b'{"proposalId": "q1", "products": [{"id": "p", "premiums": '
+            b'[{"installmentNumber": 1, "grossPremium": 1e400}]}]}',
+        ),
+        httpx.Response(200, content=b'{"proposalId": "q1", "proposalId": "q2"}'),
+        httpx.Response(200, content=b'{"proposalId": "\xff"}'),  # not UTF-8
+        httpx.Response(200, content=b""),
+        httpx.Response(204),
+        httpx.Response(200, json=None),
+        httpx.Response(200, json=[{"proposalId": "q1"}]),
+        httpx.Response(200, json={"products": []}),  # no id
+        httpx.Response(200, json={"proposalId": "q1", "products": [{"state": "ACTIVE"}]}),
+    ],
+)
+async def test_a_model_read_from_bytes_is_what_parsing_the_decoded_json_gives(
+    answer: httpx.Response,
+) -> None:
+    """`model` reads a proposal straight from the answer's bytes; `json` then `parse` read it
+    through orjson's objects: every answer gives the same model or the same error."""
+    router = respx.MockRouter(base_url=BASE, assert_all_mocked=True)
+    router.get("/x").mock(return_value=answer)
+
+    async def outcome(read: str) -> object:
+        async with httpx.AsyncClient(
+            base_url=BASE, transport=httpx.MockTransport(router.async_handler)
+        ) as http:
+            calls = InsurUpCalls(http)
+            before = _bad_bodies(read)
+            try:
+                if read == "bytes":
+                    found: object = await calls.model(ProposalWire, read, "/x")
+                else:
+                    found = parse(ProposalWire, await calls.json(read, "GET", "/x"))
+            except GatewayError as exc:
+                found = (type(exc), exc.code, str(exc))
+            return found, _bad_bodies(read) - before
+
+    assert await outcome("bytes") == await outcome("objects")
+
+
+def _bad_bodies(operation: str) -> float:
+    value = REGISTRY.get_sample_value(
+        "bff_insurup_calls_total", {"operation": operation, "outcome": "bad_body"}
+    )
+    return value or 0.0
+
+
+async def test_a_number_json_does_not_allow_in_a_field_the_model_does_not_keep_is_ignored() -> None:
+    """The one difference from `json` then `parse` (which refuse the whole answer)."""
+    router = respx.MockRouter(base_url=BASE, assert_all_mocked=True)
+    router.get("/x").mock(
+        return_value=httpx.Response(200, content=b'{"proposalId": "q1", "rate": NaN}')
+    )
+    async with httpx.AsyncClient(
+        base_url=BASE, transport=httpx.MockTransport(router.async_handler)
+    ) as http:
+        found = await InsurUpCalls(http).model(ProposalWire, "op", "/x")
+    assert found.proposal_id == "q1"
