@@ -21,7 +21,7 @@ from app.context import request_id_var
 from app.http.guard import BrowserGuard
 from app.http.problems import render
 from app.telemetry.logging import access
-from app.telemetry.metrics import REQUEST_SECONDS, REQUESTS
+from app.telemetry.metrics import count_request
 
 _SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -174,8 +174,7 @@ class GatewayMiddleware:
         finally:
             elapsed = time.perf_counter() - started
             route = _route_of(scope)
-            REQUESTS.labels(method, route, str(status)).inc()
-            REQUEST_SECONDS.labels(route).observe(elapsed)
+            count_request(method, route, status, elapsed)
             access(method, route, status, round(elapsed * 1000, 1))
             request_id_var.reset(token)
 

@@ -33,3 +33,26 @@ PENDING_PAYMENTS = Gauge(
     "bff_payments_pending", "Pending payments by age (as the reconciler last saw them)", ["age"]
 )
 WEBHOOKS = Counter("bff_webhooks_total", "InsurUp webhook deliveries", ["event", "outcome"])
+
+# Children by label values: `labels()` takes a lock and builds its key on every call. Methods,
+# route templates and statuses make a few hundred at most; the cap only guards against an
+# HTTP server that passes on any method name (labels past it still count, uncached).
+_CACHED_CHILDREN = 1024
+_REQUEST_COUNTERS: dict[tuple[str, str, int], Counter] = {}
+_REQUEST_HISTOGRAMS: dict[str, Histogram] = {}
+
+
+def count_request(method: str, route: str, status: int, seconds: float) -> None:
+    """One served request: `bff_requests_total` and `bff_request_seconds`."""
+    counter = _REQUEST_COUNTERS.get((method, route, status))
+    if counter is None:
+        counter = REQUESTS.labels(method, route, str(status))
+        if len(_REQUEST_COUNTERS) < _CACHED_CHILDREN:
+            _REQUEST_COUNTERS[method, route, status] = counter
+    counter.inc()
+    histogram = _REQUEST_HISTOGRAMS.get(route)
+    if histogram is None:
+        histogram = REQUEST_SECONDS.labels(route)
+        if len(_REQUEST_HISTOGRAMS) < _CACHED_CHILDREN:
+            _REQUEST_HISTOGRAMS[route] = histogram
+    histogram.observe(seconds)

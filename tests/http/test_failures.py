@@ -2,6 +2,7 @@
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 
 from app.config import Settings
 from tests.conftest import AppFactory
@@ -143,3 +144,24 @@ async def test_metrics_count_insurup_calls_by_operation_and_outcome(
     assert 'bff_insurup_calls_total{operation="login",outcome="200"}' in text
     assert 'bff_cases_total{outcome="created"}' in text
     assert "bff_requests_total" in text
+
+
+async def test_every_request_is_counted_once_by_route_template_and_status(
+    client: httpx.AsyncClient,
+) -> None:
+    def seen() -> tuple[float, float, float]:
+        labels = {"method": "GET", "route": "/api/v1/quotes/{quoteId}"}
+        return (
+            REGISTRY.get_sample_value("bff_requests_total", {**labels, "status": "401"}) or 0,
+            REGISTRY.get_sample_value("bff_requests_total", {**labels, "status": "200"}) or 0,
+            REGISTRY.get_sample_value(
+                "bff_request_seconds_count", {"route": "/api/v1/quotes/{quoteId}"}
+            )
+            or 0,
+        )
+
+    before = seen()
+    for _ in range(3):  # the first makes the label children, the others reuse them
+        assert (await client.get("/api/v1/quotes/6911d24a134c60468e941880")).status_code == 401
+    after = seen()
+    assert (after[0] - before[0], after[1] - before[1], after[2] - before[2]) == (3, 0, 3)
