@@ -246,6 +246,41 @@ async def test_all_connections_busy_raises_pool_timeout_and_request_never_sent(
     assert len(upstream.peers) == 1  # the timed-out request never reached the server
 
 
+async def test_the_one_connection_is_free_again_after_every_kind_of_ending(
+    upstream: Upstream,
+) -> None:
+    """The transport's slots (one here) come back however a request ends: read whole,
+    streamed and closed early or read to the end, refused, timed out, cancelled."""
+    quick = httpx.Timeout(5.0, pool=0.5)
+
+    async def free() -> bool:
+        return (await client.get("/json", timeout=quick)).status_code == 200
+
+    async with make_client(upstream.base_url, max_connections=1) as client:
+        assert await free()
+        async with client.stream("GET", "/big") as streamed:
+            async for _ in streamed.aiter_bytes():
+                break  # closed early
+        assert await free()
+        assert len((await client.get("/big")).content) == len(BIG_BODY)
+        assert await free()
+        with socket.socket() as bound_not_listening:
+            bound_not_listening.bind(("127.0.0.1", 0))
+            with pytest.raises(httpx.ConnectError):
+                await client.get(url_of(bound_not_listening))
+        assert await free()
+        with pytest.raises(httpx.ReadTimeout):
+            await client.get("/hang", timeout=httpx.Timeout(5.0, read=0.1))
+        assert await free()
+        waiting = asyncio.create_task(client.get("/hang"))
+        await asyncio.sleep(0.1)
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        assert await free()
+        upstream.hang_release.set()
+
+
 async def test_port_nobody_listens_on_raises_connect_error_and_request_never_sent() -> None:
     with socket.socket() as bound_not_listening:  # holds the port so nobody else takes it
         bound_not_listening.bind(("127.0.0.1", 0))
@@ -383,7 +418,6 @@ KEY = ConnectionKey("upstream.test", 443, True, True, None, None, None)
     ("exc", "options", "expected"),
     [
         (aiohttp.ConnectionTimeoutError("t"), {}, httpx.ConnectTimeout),
-        (aiohttp.ConnectionTimeoutError("t"), {"queued": True}, httpx.PoolTimeout),
         (aiohttp.ClientConnectorDNSError(KEY, OSError(-2, "Name unknown")), {}, httpx.ConnectError),
         (
             aiohttp.ClientConnectorError(KEY, ConnectionRefusedError(111, "no")),
@@ -393,7 +427,6 @@ KEY = ConnectionKey("upstream.test", 443, True, True, None, None, None)
         (aiohttp.SocketTimeoutError("t"), {}, httpx.ReadTimeout),
         (aiohttp.SocketTimeoutError("t"), {"reading_body": True}, httpx.ReadTimeout),
         (TimeoutError(), {}, httpx.ReadTimeout),
-        (TimeoutError(), {"queued": True}, httpx.PoolTimeout),
         (aiohttp.ServerDisconnectedError(), {}, httpx.RemoteProtocolError),
         (aiohttp.ClientOSError(104, "reset"), {}, httpx.RemoteProtocolError),
         (aiohttp.ClientPayloadError("short"), {"reading_body": True}, httpx.ReadError),
