@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from app.clock import Clock
 from app.config import Settings
+from app.heap import freeze_start_up_objects
 from app.insurup.calls import no_cookies
 from app.insurup.transport import AiohttpTransport
 from app.store.connection import check_redis_settings, open_connections, open_redis
@@ -100,6 +101,7 @@ def lifespan_for(
         services.start()
         log.info("gateway started", extra={"env": settings.env, "sandbox": settings.uses_sandbox})
         _say_how_payments_end(settings)
+        freeze_start_up_objects()
         try:
             yield
         finally:
