@@ -12,7 +12,6 @@ from urllib.parse import quote
 
 import httpx
 import orjson
-from prometheus_client import Counter, Histogram
 from pydantic import BaseModel, ValidationError
 
 from app.context import request_id_var
@@ -24,7 +23,7 @@ from app.insurup.errors import (
     error_for_transport,
 )
 from app.insurup.transport import request_never_sent
-from app.telemetry.metrics import INSURUP_CALLS, INSURUP_SECONDS
+from app.telemetry.metrics import INSURUP_CALLS, INSURUP_SECONDS, Children
 
 log = logging.getLogger("app.insurup")
 
@@ -38,24 +37,16 @@ READ_RETRY_PAUSES = (0.05, 0.2)
 _UNEXPECTED = "The insurance platform sent an unexpected answer"
 
 
-# Metric children by label values: `labels()` takes a lock and builds a key on every call.
-# The labels are operation names, statuses and exception names: a few dozen in all.
-_CALL_COUNTERS: dict[tuple[str, str], Counter] = {}
-_CALL_SECONDS: dict[str, Histogram] = {}
+_CALL_COUNTS = Children(INSURUP_CALLS)
+_CALL_TIMES = Children(INSURUP_SECONDS)
 
 
 def count_call(operation: str, outcome: str) -> None:
-    counter = _CALL_COUNTERS.get((operation, outcome))
-    if counter is None:
-        counter = _CALL_COUNTERS[operation, outcome] = INSURUP_CALLS.labels(operation, outcome)
-    counter.inc()
+    _CALL_COUNTS(operation, outcome).inc()
 
 
 def time_call(operation: str, seconds: float) -> None:
-    histogram = _CALL_SECONDS.get(operation)
-    if histogram is None:
-        histogram = _CALL_SECONDS[operation] = INSURUP_SECONDS.labels(operation)
-    histogram.observe(seconds)
+    _CALL_TIMES(operation).observe(seconds)
 
 
 class Credential(Protocol):

@@ -1,7 +1,12 @@
 """Prometheus metrics. Registered once per process: replicas are processes, and several app
 instances inside one test process simply share the counters."""
 
+from typing import Generic, TypeVar
+
 from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client.metrics import MetricWrapperBase
+
+M = TypeVar("M", bound=MetricWrapperBase)
 
 REQUESTS = Counter("bff_requests_total", "HTTP requests served", ["method", "route", "status"])
 REQUEST_SECONDS = Histogram(
@@ -34,25 +39,33 @@ PENDING_PAYMENTS = Gauge(
 )
 WEBHOOKS = Counter("bff_webhooks_total", "InsurUp webhook deliveries", ["event", "outcome"])
 
-# Children by label values: `labels()` takes a lock and builds its key on every call. Methods,
-# route templates and statuses make a few hundred at most; the cap only guards against an
-# HTTP server that passes on any method name (labels past it still count, uncached).
-_CACHED_CHILDREN = 1024
-_REQUEST_COUNTERS: dict[tuple[str, str, int], Counter] = {}
-_REQUEST_HISTOGRAMS: dict[str, Histogram] = {}
+
+class Children(Generic[M]):
+    """A labelled metric's children by label values, kept once made: `labels()` takes a lock
+    and builds its key on every call, on every request. The label values (operations,
+    outcomes, methods, route templates, statuses) make a few hundred at most; the cap only
+    guards against an HTTP server that passes on any method name (children past it still
+    count, made again each time)."""
+
+    def __init__(self, metric: M, *, most: int = 1024) -> None:
+        self._metric = metric
+        self._made: dict[tuple[str, ...], M] = {}
+        self._most = most
+
+    def __call__(self, *labels: str) -> M:
+        child = self._made.get(labels)
+        if child is None:
+            child = self._metric.labels(*labels)
+            if len(self._made) < self._most:
+                self._made[labels] = child
+        return child
+
+
+_REQUEST_COUNTS = Children(REQUESTS)
+_REQUEST_TIMES = Children(REQUEST_SECONDS)
 
 
 def count_request(method: str, route: str, status: int, seconds: float) -> None:
     """One served request: `bff_requests_total` and `bff_request_seconds`."""
-    counter = _REQUEST_COUNTERS.get((method, route, status))
-    if counter is None:
-        counter = REQUESTS.labels(method, route, str(status))
-        if len(_REQUEST_COUNTERS) < _CACHED_CHILDREN:
-            _REQUEST_COUNTERS[method, route, status] = counter
-    counter.inc()
-    histogram = _REQUEST_HISTOGRAMS.get(route)
-    if histogram is None:
-        histogram = REQUEST_SECONDS.labels(route)
-        if len(_REQUEST_HISTOGRAMS) < _CACHED_CHILDREN:
-            _REQUEST_HISTOGRAMS[route] = histogram
-    histogram.observe(seconds)
+    _REQUEST_COUNTS(method, route, str(status)).inc()
+    _REQUEST_TIMES(route).observe(seconds)
