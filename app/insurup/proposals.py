@@ -3,7 +3,7 @@ and the bodies we send about proposals. Enum values are read in the gateway's ow
 (`terms.py`); an unknown value never breaks parsing."""
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field, JsonValue
 
@@ -16,16 +16,18 @@ from app.vocabulary import Channel, Currency, PaymentMethod, ProductKind, Produc
 # validator per value cost ~140,000 instructions per 8-product proposal, a twentieth of a
 # quote read, where reading each once costs a fraction of that.
 
+# Insurers' own proposal numbers: InsurUp sends them as text or as a number (an integral one
+# reads as the integer's digits).
+NumberText = Annotated[str | None, Field(coerce_numbers_to_str=True)]
+
 
 class PremiumWire(Wire):
     installment_number: int = Field(alias="installmentNumber")
     net_premium: float | None = Field(default=None, alias="netPremium")
     gross_premium: float | None = Field(default=None, alias="grossPremium")
     currency_code: Any = Field(default=None, alias="currency")
-    # Insurers' own proposal numbers: InsurUp sends them as text or as a number (an integral
-    # one reads as the integer's digits).
-    insurer_proposal_number: str | None = Field(
-        default=None, alias="insuranceCompanyProposalNumber", coerce_numbers_to_str=True
+    insurer_proposal_number: NumberText = Field(
+        default=None, alias="insuranceCompanyProposalNumber"
     )
 
     @property
@@ -102,8 +104,8 @@ def coverage_lines(coverage: object) -> list[CoverageLine]:
 
 
 class PremiumDetailWire(Wire):
-    insurer_proposal_number: str | None = Field(
-        default=None, alias="insuranceCompanyProposalNumber", coerce_numbers_to_str=True
+    insurer_proposal_number: NumberText = Field(
+        default=None, alias="insuranceCompanyProposalNumber"
     )
 
 
